@@ -1,0 +1,73 @@
+"""The ``longtrack`` command line: one entry point, one module per sub-command.
+
+Each module in ``longtrack.commands`` defines ``HELP`` (one line), ``add_arguments(parser)``
+and ``run(args) -> int``. Modules are imported only when their command runs, so ``--help``
+stays fast and a broken optional dependency never breaks unrelated commands.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "demo": "make a synthetic long-term clip, track it, write an annotated MP4 and print scores",
+    "track": "track a box through a video file, an image folder or a camera",
+    "trackers": "list the registered trackers, their weights and their papers",
+    "synth": "write synthetic long-term sequences in the LaSOT layout",
+    "eval": "run a tracker over a benchmark and write results in its own format (resumable)",
+    "score": "score result folders on a benchmark exactly as its official toolkit does",
+    "benchmark-page": "regenerate docs/benchmark.md: every tracker on the synthetic long-term test benchmark",
+    "train": "train a model from a config file (works under torchrun)",
+    "bench": "measure frames per second of trackers at paper and small size",
+    "convert": "turn an authors' published checkpoint into a longtrack checkpoint",
+    "vot": "serve a tracker to the VOT toolkit over TraX",
+    "vot-workspace": "write a ready VOT long-term workspace for any dataset longtrack reads",
+}
+
+
+def _module_name(command: str) -> str:
+    return "longtrack.commands." + command.replace("-", "_")
+
+
+def build_parser(load: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="longtrack", description="Long-term single-object visual tracking toolkit.")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == load:
+            importlib.import_module(_module_name(name)).add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if a in COMMANDS), None)
+    debug = "--debug" in argv
+    try:
+        args = build_parser(load=command).parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return 2
+        module = importlib.import_module(_module_name(args.command))
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        print("longtrack: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI boundary turns errors into one line
+        from .errors import LongtrackError
+
+        if debug:
+            raise
+        if isinstance(exc, LongtrackError):
+            print(f"longtrack: error: {exc}", file=sys.stderr)
+        else:
+            print(f"longtrack: error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                  file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

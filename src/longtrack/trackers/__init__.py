@@ -1,0 +1,17 @@
+"""Online trackers: one file per method, each holding all temporal state around its model."""
+from ..registry import TrackerSpec
+
+# The default tracker of `longtrack demo` and `longtrack track`: the best-scoring tracker on the
+# synthetic long-term test benchmark among those that ship weights (docs/benchmark.md).
+DEFAULT_TRACKER = "classic-lt"
+
+BUILTIN_TRACKERS = [
+    TrackerSpec("csrt", "longtrack.trackers.opencv_trackers:CSRTTracker",
+                "Lukezic et al., Discriminative Correlation Filter with Channel and Spatial Reliability, CVPR 2017"),
+    TrackerSpec("kcf", "longtrack.trackers.opencv_trackers:KCFTracker",
+                "Henriques et al., High-Speed Tracking with Kernelized Correlation Filters, TPAMI 2015"),
+    TrackerSpec("tld", "longtrack.trackers.opencv_trackers:TLDTracker",
+                "Kalal et al., Tracking-Learning-Detection, TPAMI 2012"),
+    TrackerSpec("classic-lt", "longtrack.trackers.classic_lt:ClassicLongTermTracker",
+                "longtrack: correlation filter + NCC re-detection, switched as in TANet's Algorithm 2"),
+]
