@@ -120,10 +120,12 @@ def track_video(
 ) -> Iterator[Prediction]:
     """Track ``box`` through ``source`` (video file, image folder, camera index or an iterable
     of frames). Yields one ``Prediction`` per frame, the first being the given box."""
-    from .video import open_source
-
     trk = create(tracker, weights=weights, device=device) if isinstance(tracker, str) else tracker
-    frames = open_source(source) if isinstance(source, (str, int)) or hasattr(source, "__fspath__") else source
+    frames = source
+    if isinstance(source, (str, int)) or hasattr(source, "__fspath__"):
+        from .video import open_source
+
+        frames = open_source(source)
     first = True
     for frame in frames:
         if first:
