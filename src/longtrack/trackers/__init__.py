@@ -14,4 +14,5 @@ BUILTIN_TRACKERS = [
                 "Kalal et al., Tracking-Learning-Detection, TPAMI 2012"),
     TrackerSpec("classic-lt", "longtrack.trackers.classic_lt:ClassicLongTermTracker",
                 "longtrack: correlation filter + NCC re-detection, switched as in TANet's Algorithm 2"),
+    TrackerSpec("procontext", "longtrack.trackers.procontext:ProContEXTTracker", "Lan et al., ProContEXT: Exploring Progressive Context Transformer for Tracking, ICASSP 2023", default_weights="procontext-synth.pt", needs_weights=True),
 ]

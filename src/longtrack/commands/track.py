@@ -1,0 +1,119 @@
+"""``longtrack track``: follow a box through a video file, an image folder or a camera."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+HELP = "track a box through a video file, an image folder or a camera"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..trackers import DEFAULT_TRACKER
+
+    parser.add_argument("source", help="video file (H.264/MPEG-4 ...), folder of jpg/png images, or camera index")
+    parser.add_argument("--box", required=True, metavar="X,Y,W,H",
+                        help="the target in the first frame: top-left corner and size, in pixels")
+    parser.add_argument("--tracker", default=DEFAULT_TRACKER, help=f"tracker name (default: {DEFAULT_TRACKER}); "
+                        "see `longtrack trackers`")
+    parser.add_argument("--weights", default=None, metavar="PATH", help="checkpoint (default: the shipped weights)")
+    parser.add_argument("--device", default="cpu", help="torch device for learned trackers (default: cpu)")
+    parser.add_argument("--out", default=None, metavar="FILE.csv",
+                        help="write frame,x,y,w,h,score,present per frame (default: print to stdout)")
+    parser.add_argument("--render", default=None, metavar="FILE.mp4",
+                        help="also write an annotated H.264 MP4 (box, score, ABSENT mark)")
+    parser.epilog = "With a camera, Ctrl-C ends the capture and the results so far are written."
+
+
+def parse_box(text: str) -> tuple[float, float, float, float]:
+    """``"X,Y,W,H"`` -> four floats, checked (finite, positive size); LongtrackError otherwise."""
+    from ..api import validate_box
+    from ..errors import LongtrackError
+
+    parts = [p.strip() for p in str(text).replace(" ", ",").split(",") if p.strip()]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise LongtrackError(f"--box must be X,Y,W,H (four numbers), got {text!r}") from None
+    if len(values) != 4:
+        raise LongtrackError(f"--box must be X,Y,W,H (four numbers), got {len(values)} in {text!r}")
+    return validate_box(values)
+
+
+def check_outputs(*paths: str | None) -> list[Path]:
+    """Fail before any work when an output cannot be written or two outputs are the same file."""
+    from ..errors import LongtrackError
+    from ..fileio import check_writable
+
+    checked = [check_writable(p) for p in paths if p is not None]
+    resolved = [p.resolve() for p in checked]
+    if len(set(resolved)) != len(resolved):
+        raise LongtrackError("--out and --render name the same file")
+    return checked
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..api import validate_box
+    from ..errors import LongtrackError
+    from ..predictions_io import write_predictions, write_predictions_csv
+    from ..registry import get_tracker_spec
+    from ..video import CameraSource, VideoWriter, draw_prediction, open_source
+
+    box = parse_box(args.box)
+    spec = get_tracker_spec(args.tracker)  # an unknown name fails here, before opening anything
+    if args.render is not None and Path(args.render).suffix.lower() != ".mp4":
+        raise LongtrackError(f"--render must name an .mp4 file, got {args.render}")
+    check_outputs(args.out, args.render)
+
+    source = open_source(args.source)
+    width, height = source.size
+    validate_box(box, (height, width))
+    tracker = spec.build(weights=args.weights, device=args.device)
+
+    predictions = []
+    writer = VideoWriter(args.render, source.fps, source.size) if args.render else None
+    started = time.perf_counter()
+    try:
+        with source, tqdm(total=source.num_frames, unit="frame", desc=f"{args.tracker}", disable=None,
+                          file=sys.stderr) as bar:
+            try:
+                for index, frame in enumerate(source):
+                    if index == 0:
+                        tracker.initialize(frame, box)
+                        pred = _first_prediction(box)
+                    else:
+                        pred = tracker.track(frame)
+                    predictions.append(pred)
+                    if writer is not None:
+                        writer.write(draw_prediction(frame, pred, frame_index=index))
+                    bar.update(1)
+            except KeyboardInterrupt:
+                if not isinstance(source, CameraSource):
+                    raise
+        if not predictions:
+            raise LongtrackError(f"no frame could be read from {args.source}")
+        if writer is not None:
+            writer.close()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    elapsed = time.perf_counter() - started
+
+    if args.out is not None:
+        write_predictions_csv(args.out, predictions)
+    else:
+        write_predictions(sys.stdout, predictions)
+    written = [p for p in (args.out, args.render) if p]
+    print(f"tracked {len(predictions)} frames in {elapsed:.1f} s ({len(predictions) / max(elapsed, 1e-9):.1f} fps)"
+          + (f"; wrote {', '.join(written)}" if written else ""), file=sys.stderr)
+    return 0
+
+
+def _first_prediction(box):
+    from ..api import Prediction
+
+    return Prediction(box, 1.0, True)

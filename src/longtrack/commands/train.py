@@ -1,0 +1,27 @@
+"""``longtrack train CONFIG [--out DIR] [--resume] [--device DEV]``: train a model from a YAML
+config; the same command runs under ``torchrun --nproc_per_node N`` with DDP."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "train a model from a config file (works under torchrun)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", help="YAML training config (see docs/training.md)")
+    parser.add_argument("--out", default=None,
+                        help="output folder for log.jsonl, checkpoint.pt, weights.pt "
+                             "(default: runs/<config name>)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from OUT/checkpoint.pt (start fresh when there is none)")
+    parser.add_argument("--device", default="auto",
+                        help="cpu, cuda, cuda:N or auto (this process's GPU if any, else the CPU)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..train.run import train
+
+    out = Path(args.out) if args.out else Path("runs") / Path(args.config).stem
+    train(args.config, out, resume=args.resume, device=args.device)
+    return 0

@@ -1,0 +1,19 @@
+"""Weighted gathers of feature rows: the one primitive behind RoIAlign and deformable conv."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def weighted_row_sum(table: Tensor, index: Tensor, weight: Tensor) -> Tensor:
+    """``out[m] = sum_p weight[m, p] * table[index[m, p]]``.
+
+    table: (N, C) rows (features in channels-last order); index: (M, P) int64 in [0, N);
+    weight: (M, P). Returns (M, C) in ``table``'s dtype. ``embedding_bag`` does the gather
+    and the weighted sum in one fused pass, so no (M, P, C) intermediate is ever built,
+    and it is differentiable with respect to both ``table`` and ``weight``.
+    """
+    if index.shape[0] == 0 or index.shape[1] == 0:
+        return table.new_zeros((index.shape[0], table.shape[1]))
+    return F.embedding_bag(index, table, per_sample_weights=weight.to(table.dtype), mode="sum")

@@ -1,0 +1,155 @@
+"""classic-lt: a weights-free long-term tracker.
+
+A kernelized correlation filter follows the target locally; a whole-frame normalised
+cross-correlation re-detector (first-frame template + recent confident templates) finds it
+again after it left the view, was occluded or jumped. They are switched by the rule of TANet's
+Algorithm 2 (Wang et al.): local search while the local confidence stays at or above
+``beta1``; after ``beta2`` consecutive frames below it, global search on every frame until a
+candidate passes the re-detection thresholds; the local tracker is then moved there and local
+search resumes.
+
+Confidence: the filter's response peak divided by its running level during confident
+tracking (so it reads the same for easy and hard targets), mapped through a logistic curve
+fitted on the synthetic ``lt`` train split (``scripts/calibrate_classic_lt.py``), so that it
+estimates P(IoU >= 0.5 with the truth).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..api import BaseTracker, Box, Prediction
+from ..errors import LongtrackError
+from .correlation_filter import CorrelationFilter, CorrelationFilterParams
+from .redetector import RedetectorParams, TemplateBank
+
+
+@dataclass(frozen=True)
+class ClassicLTParams:
+    """Defaults of classic-lt; ``docs/baselines.md`` says how they were measured."""
+
+    beta1: float = 0.5  # local search continues while confidence >= beta1 (TANet Alg. 2)
+    beta2: int = 5  # consecutive low-confidence frames before global search (TANet: 5)
+    presence_threshold: float = 0.5  # present = confidence >= this
+    learn_threshold: float = 0.6  # the filter learns only from frames at least this confident
+    template_threshold: float = 0.8  # ... and the re-detector's bank only from these
+    template_interval: int = 25  # frames between two templates added to the bank
+    redetect_ncc: float = 0.55  # a global candidate needs this NCC score ...
+    redetect_confidence: float = 0.5  # ... and this confidence of the local filter placed on it
+    reference_rate: float = 0.05  # running level of the response peak while confident
+    # confidence = sigmoid(w_peak * relative peak + w_similarity * template NCC + bias)
+    w_peak: float = 4.0
+    w_similarity: float = 8.0
+    bias: float = -7.0
+    filter: CorrelationFilterParams = field(default_factory=CorrelationFilterParams)
+    redetector: RedetectorParams = field(default_factory=RedetectorParams)
+
+
+@dataclass
+class ClassicLTState:
+    """Everything classic-lt remembers between frames (inspectable, reset by ``initialize``)."""
+
+    center: tuple[float, float]
+    size: tuple[float, float]
+    mode: str = "local"  # "local" or "global"
+    low_count: int = 0  # consecutive frames below beta1
+    frame_index: int = 0
+    last_template_frame: int = 0
+    peak_reference: float = 1.0
+    lost_score: float = 0.0  # confidence reported while the target is lost
+    evidence: tuple[float, float] = (1.0, 1.0)  # last (relative peak, template similarity)
+
+
+class ClassicLongTermTracker(BaseTracker):
+    """Correlation filter + NCC re-detector, switched as in TANet's Algorithm 2. CPU, no weights."""
+
+    name = "classic-lt"
+
+    def __init__(self, weights: str | None = None, device: str = "cpu", params: ClassicLTParams | None = None,
+                 **overrides):
+        super().__init__()
+        if weights is not None:
+            raise LongtrackError(f"{self.name} uses no weights, got --weights {weights}")
+        self.device = "cpu"  # numpy/OpenCV only, whatever device is asked for
+        params = params or ClassicLTParams()
+        unknown = set(overrides) - set(ClassicLTParams.__dataclass_fields__)
+        if unknown:
+            raise LongtrackError(f"{self.name}: unknown option(s) {', '.join(sorted(unknown))}")
+        self.params = ClassicLTParams(**{**params.__dict__, **overrides})
+        self.filter = CorrelationFilter(self.params.filter)
+        self.bank = TemplateBank(self.params.redetector)
+        self.state: ClassicLTState | None = None
+
+    def _initialize(self, frame: np.ndarray, box: Box) -> None:
+        x, y, w, h = box
+        center, size = (x + w / 2.0, y + h / 2.0), (w, h)
+        self.filter.initialize(frame, center, size)
+        self.bank.reset(frame, box)
+        self.state = ClassicLTState(center=center, size=size)
+        # The response of the fresh model on its own frame sets the first reference level.
+        self.state.peak_reference = max(self.filter.detect(frame, center, size).peak, 1e-3)
+
+    def confidence(self, frame: np.ndarray, peak: float, center, size) -> float:
+        """Calibrated confidence in [0, 1] that the box (centre, size) holds the target, from the
+        filter's response peak and the box's NCC similarity to the template bank."""
+        p = self.params
+        relative = peak / self.state.peak_reference
+        similarity = self.bank.similarity(frame, _box(center, size))
+        self.state.evidence = (relative, similarity)
+        logit = p.w_peak * relative + p.w_similarity * similarity + p.bias
+        return 1.0 / (1.0 + math.exp(-max(min(logit, 50.0), -50.0)))
+
+    def _track(self, frame: np.ndarray) -> Prediction:
+        s, p = self.state, self.params
+        s.frame_index += 1
+        if s.mode == "global":
+            found = self._redetect(frame)
+            if found is None:
+                return Prediction(_box(s.center, s.size), s.lost_score, False)
+            s.center, s.size, conf = found
+            s.mode, s.low_count = "local", 0
+            return Prediction(_box(s.center, s.size), conf, conf >= p.presence_threshold)
+
+        det = self.filter.detect(frame, s.center, s.size)
+        conf = self.confidence(frame, det.peak, det.center, det.size)
+        if conf >= p.beta1:
+            s.low_count = 0
+            s.center, s.size = det.center, det.size
+            if conf >= p.learn_threshold:
+                self.filter.learn(frame, s.center, s.size)
+                s.peak_reference += p.reference_rate * (det.peak - s.peak_reference)
+            if conf >= p.template_threshold and s.frame_index - s.last_template_frame >= p.template_interval:
+                if self.bank.add(frame, _box(s.center, s.size)):
+                    s.last_template_frame = s.frame_index
+        else:
+            s.low_count += 1
+            s.center = det.center  # keep following the best local guess while it is uncertain
+            if s.low_count >= p.beta2:
+                s.mode = "global"
+                s.lost_score = conf
+        return Prediction(_box(s.center, s.size), conf, conf >= p.presence_threshold)
+
+    def _redetect(self, frame: np.ndarray):
+        """Global search: NCC candidates, each verified by the local filter placed on it.
+        Returns (centre, size, confidence) of an accepted candidate, or None."""
+        p, s = self.params, self.state
+        best = None
+        for cand in self.bank.search(frame, s.size):
+            if cand.score < p.redetect_ncc:
+                continue
+            x, y, w, h = cand.box
+            det = self.filter.detect(frame, (x + w / 2.0, y + h / 2.0), (w, h))
+            conf = self.confidence(frame, det.peak, det.center, det.size)
+            if best is None or conf > best[2]:
+                best = (det.center, det.size, conf)
+        if best is not None and best[2] >= p.redetect_confidence:
+            return best
+        # Still lost: report a confidence below the presence threshold.
+        s.lost_score = min(best[2] if best else 0.0, p.presence_threshold * 0.99)
+        return None
+
+
+def _box(center, size) -> Box:
+    return (center[0] - size[0] / 2.0, center[1] - size[1] / 2.0, size[0], size[1])

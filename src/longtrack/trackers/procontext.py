@@ -1,0 +1,179 @@
+"""ProContEXT online: the authors' OSTrack-style loop around :class:`ProContEXT`.
+
+Per frame: crop the search region (factor 5.0) around the previous box, run the network with the
+static and dynamic templates, multiply the score map by a Hann window, decode the box at its
+maximum, map it back to the frame relative to the previous centre, clip it to the image
+(10-pixel margin, as the authors). Confidence = the raw score-map maximum. Every
+``update_interval``-th frame whose confidence exceeds ``update_threshold``, the dynamic templates
+are re-cropped around the new box (authors: 100 and 0.7). ``present`` = confidence >=
+``presence_threshold`` (ours: the authors never report absence).
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..api import BaseTracker, Box, Prediction
+from ..checkpoint import load_weights
+from ..crops import crop_around
+from ..errors import LongtrackError
+from ..models.center_head import decode_center, hann_window
+from ..models.procontext import ProContEXT, ProContEXTConfig
+
+__all__ = ["ProContEXTTracker", "ProContEXTState", "map_box_back", "clip_box"]
+
+
+@dataclass
+class ProContEXTState:
+    """Everything the tracker remembers between frames."""
+
+    box: tuple[float, float, float, float]  # last state, xywh frame pixels
+    templates: torch.Tensor  # [1, T, 3, Hz, Wz] normalised: static then dynamic templates
+    frame_index: int = 0  # frames tracked since initialize (the first frame is 0)
+    score: float = 1.0  # last confidence
+
+
+def map_box_back(box_crop_cxcywh, previous_xywh, crop_side: float) -> tuple[float, float, float, float]:
+    """A (cx, cy, w, h) box in frame-pixel units measured from the crop's corner -> frame xywh.
+
+    As the authors, the crop's corner is taken as the previous centre minus half the crop side
+    (not the whole-pixel corner the crop was cut at)."""
+    cx, cy, w, h = (float(v) for v in box_crop_cxcywh)
+    px, py, pw, ph = (float(v) for v in previous_xywh)
+    cx_frame = cx + (px + 0.5 * pw - 0.5 * crop_side)
+    cy_frame = cy + (py + 0.5 * ph - 0.5 * crop_side)
+    return (cx_frame - 0.5 * w, cy_frame - 0.5 * h, w, h)
+
+
+def clip_box(box_xywh, height: int, width: int, margin: float = 10.0) -> tuple[float, float, float, float]:
+    """The authors' clip: corners into the image, at least ``margin`` pixels wide and high, so the
+    next crop always has a valid, finite size even after the target left the view."""
+    x1, y1, w, h = (float(v) for v in box_xywh)
+    x2, y2 = x1 + w, y1 + h
+    x1 = min(max(0.0, x1), width - margin)
+    x2 = min(max(margin, x2), width)
+    y1 = min(max(0.0, y1), height - margin)
+    y2 = min(max(margin, y2), height)
+    return (x1, y1, max(margin, x2 - x1), max(margin, y2 - y1))
+
+
+class ProContEXTTracker(BaseTracker):
+    """``ProContEXTTracker(weights=None, device="cpu", **options)``.
+
+    Args:
+        weights: a longtrack weights file (``longtrack convert`` or ``longtrack train``); None
+            builds a randomly initialised network and warns.
+        device: torch device string.
+        size: ``"paper"`` or ``"small"`` builds that configuration at random initialisation
+            (for timing; weights are then not loaded); None (default) uses the weights' config.
+        update_interval: frames between dynamic-template updates (authors: 100).
+        update_threshold: confidence needed for an update (paper: 0.7).
+        presence_threshold: ``present`` iff confidence >= this.
+        window: multiply the score map by a Hann window before the arg-max (authors: yes).
+        clip_margin: minimum box side and border margin of the authors' clip (10 pixels).
+    """
+
+    name = "procontext"
+
+    def __init__(self, weights: str | None = None, device: str = "cpu", *, size: str | None = None,
+                 update_interval: int = 100, update_threshold: float = 0.7,
+                 presence_threshold: float = 0.3, window: bool = True, clip_margin: float = 10.0):
+        super().__init__()
+        if update_interval < 1:
+            raise LongtrackError(f"procontext: update_interval must be >= 1, got {update_interval}")
+        self.device = torch.device(device)
+        self.model = _build_model(weights, size).to(self.device).eval()
+        self.config: ProContEXTConfig = self.model.config
+        self.update_interval = int(update_interval)
+        self.update_threshold = float(update_threshold)
+        self.presence_threshold = float(presence_threshold)
+        self.clip_margin = float(clip_margin)
+        feat = self.model.feat_size
+        self.window = hann_window(feat, device=self.device) if window else None
+        self.mean = torch.tensor(self.config.mean, device=self.device).view(1, 3, 1, 1)
+        self.std = torch.tensor(self.config.std, device=self.device).view(1, 3, 1, 1)
+        self.state: ProContEXTState | None = None
+
+    # -- crops ---------------------------------------------------------------------------------
+    def _normalise(self, patch: np.ndarray) -> torch.Tensor:
+        """``S x S x 3`` uint8 RGB -> ``[1, 3, S, S]`` normalised float."""
+        image = torch.from_numpy(patch).to(self.device).permute(2, 0, 1)[None].float() / 255.0
+        return (image - self.mean) / self.std
+
+    def _template_crops(self, frame: np.ndarray, box) -> list[torch.Tensor]:
+        # The authors pad with zeros (cv2.BORDER_CONSTANT) before normalising.
+        return [self._normalise(crop_around(frame, box, factor, self.config.template_size, pad_value=0)[0])
+                for factor in self.config.template_factors]
+
+    # -- the Tracker protocol -------------------------------------------------------------------
+    def _initialize(self, frame: np.ndarray, box: Box) -> None:
+        static = self._template_crops(frame, box)
+        templates = torch.stack(static + [t.clone() for t in static], dim=1)  # dynamic = copies
+        self.state = ProContEXTState(box=tuple(box), templates=templates)
+
+    @torch.inference_mode()
+    def _track(self, frame: np.ndarray) -> Prediction:
+        state = self.state
+        state.frame_index += 1
+        patch, transform = crop_around(frame, state.box, self.config.search_factor,
+                                       self.config.search_size, pad_value=0)
+        box, confidence = self.locate(state.templates, self._normalise(patch), transform.side,
+                                      state.box, frame.shape[:2])
+        if box is None:  # a diverged network: keep the last box, report absence
+            state.score = 0.0
+            return Prediction(state.box, 0.0, False)
+        state.box, state.score = box, confidence
+        if state.frame_index % self.update_interval == 0 and confidence > self.update_threshold:
+            num_static = len(self.config.template_factors)
+            for k, crop in enumerate(self._template_crops(frame, state.box)):
+                state.templates[:, num_static + k] = crop
+        return Prediction(state.box, confidence, confidence >= self.presence_threshold)
+
+    @torch.inference_mode()
+    def locate(self, templates: torch.Tensor, search: torch.Tensor, crop_side: float,
+               previous_box, frame_hw: tuple[int, int]):
+        """One network step on prepared crops.
+
+        Args:
+            templates: ``[1, T, 3, Hz, Wz]``; search: ``[1, 3, Hx, Wx]`` cut around ``previous_box``.
+            crop_side: the search crop's side in frame pixels.
+            frame_hw: ``(height, width)`` of the frame, for the clip.
+
+        Returns:
+            ``(box_xywh clipped to the frame, confidence)``, or ``(None, 0.0)`` if the network
+            produced a non-finite box.
+        """
+        out = self.model(templates, search)
+        confidence = float(out["score"][0])
+        response = out["score_map"] if self.window is None else out["score_map"] * self.window
+        box_crop, _ = decode_center(response, out["size_map"], out["offset_map"])
+        box = map_box_back((box_crop[0] * crop_side).tolist(), previous_box, crop_side)
+        if not all(np.isfinite(box)):
+            return None, 0.0
+        return clip_box(box, frame_hw[0], frame_hw[1], self.clip_margin), confidence
+
+def _build_model(weights: str | None, size: str | None) -> ProContEXT:
+    if size is not None:
+        presets = {"paper": ProContEXTConfig.paper, "small": ProContEXTConfig.small}
+        if size not in presets:
+            raise LongtrackError(f"procontext: size must be one of {', '.join(presets)}, got {size!r}")
+        warnings.warn(f"procontext: size={size!r} builds a randomly initialised network "
+                      "(for timing); its predictions are meaningless", stacklevel=3)
+        return ProContEXT(presets[size]())
+    if weights is None:
+        warnings.warn("procontext: no weights file available; using a randomly initialised small "
+                      "network whose predictions are meaningless (pass --weights, or train one "
+                      "with `longtrack train configs/procontext-synth.yaml`)", stacklevel=3)
+        return ProContEXT(ProContEXTConfig.small())
+    loaded = load_weights(weights, method="procontext")
+    config = ProContEXTConfig.from_dict(loaded.model_config, source=f"{weights}: model config")
+    model = ProContEXT(config)
+    try:
+        model.load_state_dict(loaded.state_dict, strict=True)
+    except RuntimeError as exc:
+        raise LongtrackError(f"{weights}: weights do not fit the ProContEXT model in its config "
+                             f"({str(exc).splitlines()[0]})") from exc
+    return model

@@ -1,0 +1,227 @@
+"""Training configs: YAML files parsed into frozen, typed dataclasses.
+
+A config has a ``method`` (a registered name, or ``"module:build"`` for your own) and the
+sections ``model`` (the method's own ``ModelConfig``), ``data``, ``optim``, ``schedule`` and
+``train``. Unknown keys are errors naming the file, line and key. docs/training.md is the
+reference of every key.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import LongtrackError
+from .typed_config import ConfigSource, parse_dataclass, to_plain
+
+__all__ = ["SourceConfig", "ViewConfig", "DataConfig", "OptimConfig", "ScheduleConfig",
+           "TrainSection", "TrainConfig", "load_config", "config_from_dict", "config_to_dict"]
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One source of training videos: ``synthetic`` without a ``root`` is the synthetic world
+    generated on the fly (every object annotated); any ``load_dataset`` name with a ``root``
+    (``synthetic`` included) reads that dataset from disk (its target annotated)."""
+
+    name: str  # "synthetic" or a dataset name (lasot, got10k, trackingnet, ...)
+    root: str | None = None  # dataset folder; none for the on-the-fly synthetic world
+    split: str | None = None  # None: "train" on the fly, the reader's default on disk
+    weight: float = 1.0  # relative sampling probability among sources
+    preset: str = "mini"  # on-the-fly synthetic only: lt, st or mini
+    frame_size: tuple[int, int] | None = None  # on-the-fly synthetic only: (width, height)
+    num_sequences: int = 1000  # on-the-fly synthetic only: distinct sequences drawn from
+    cache: int = 32  # on-the-fly synthetic only: sequences kept ready per process (set-up is the cost)
+
+    @property
+    def on_the_fly(self) -> bool:
+        return self.name == "synthetic" and self.root is None
+
+    def __post_init__(self):
+        if self.weight <= 0:
+            raise ValueError(f"source '{self.name}': weight must be > 0")
+        if not self.on_the_fly and self.root is None:
+            raise ValueError(f"source '{self.name}' needs a root folder")
+        if self.num_sequences < 1 or self.cache < 1:
+            raise ValueError("num_sequences and cache must be >= 1")
+
+
+@dataclass(frozen=True)
+class ViewConfig:
+    """How one frame becomes a network input.
+
+    ``crop``: a square of ``factor`` x the box's mean side around the (jittered) box, resized
+    to ``size`` (OSTrack's sample_target). ``full``: the whole frame resized to fit
+    ``size = [width, height]`` keeping its aspect ratio, padded at the right and bottom.
+    """
+
+    mode: Literal["crop", "full"] = "crop"
+    factor: float = 2.0
+    size: int | tuple[int, int] = 128
+    scale_jitter: float = 0.0  # box size *= exp(N(0, 1) * scale_jitter)
+    center_jitter: float = 0.0  # centre += U(-0.5, 0.5) * center_jitter * sqrt(w * h)
+    pad: str | float = "mean"  # crop padding: "mean" of the frame or a number
+
+    def __post_init__(self):
+        if self.mode == "crop" and not isinstance(self.size, int):
+            raise ValueError("a crop view's size is one number (the square's side)")
+        if self.mode == "full" and isinstance(self.size, int):
+            raise ValueError("a full view's size is [width, height]")
+        if self.factor <= 0 or self.scale_jitter < 0 or self.center_jitter < 0:
+            raise ValueError("factor must be > 0 and jitters >= 0")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """What one training sample is. ``kind``:
+
+    * ``pair``: ``template_frames`` template frames and ``search_frames`` search frames of one
+      video, within ``max_gap`` frames of each other, target visible in all;
+    * ``sequence``: one template frame then ``search_frames`` frames in time order;
+    * ``multi_instance``: like pair, plus every instance visible in all frames, with identities
+      (cross-query losses).
+    """
+
+    sources: tuple[SourceConfig, ...] = (SourceConfig("synthetic"),)
+    kind: Literal["pair", "sequence", "multi_instance"] = "pair"
+    samples_per_epoch: int = 10000  # an epoch is this many samples (seeds the per-sample RNG)
+    samples_per_video: int = 1  # consecutive samples drawn from one video (cheaper, less varied)
+    templates: tuple[ViewConfig, ...] = (ViewConfig(factor=2.0, size=128),)
+    template_frames: int = 1
+    search: ViewConfig = ViewConfig(factor=4.0, size=256, scale_jitter=0.25, center_jitter=3.0)
+    search_frames: int = 1
+    max_gap: int = 200
+    instances: bool = False  # also give every visible instance's box and identity
+    max_instances: int = 8  # multi_instance: at most this many instances per sample
+    flip_prob: float = 0.0  # horizontal flip of all frames of a sample together
+    brightness_jitter: float = 0.2  # per frame: pixel values *= U(1 - b, 1 + b)
+    color_jitter: float = 0.0  # per frame and channel: *= U(1 - c, 1 + c)
+    gray_prob: float = 0.05  # all frames of a sample to grayscale
+    num_workers: int = 0  # DataLoader worker processes per training process
+
+    def __post_init__(self):
+        if not self.sources:
+            raise ValueError("data.sources needs at least one source")
+        if not self.templates:
+            raise ValueError("data.templates needs at least one view")
+        if min(self.template_frames, self.search_frames, self.max_gap, self.samples_per_epoch,
+               self.max_instances, self.samples_per_video) < 1:
+            raise ValueError("template_frames, search_frames, max_gap, samples_per_epoch, "
+                             "samples_per_video and max_instances must be >= 1")
+        for name in ("flip_prob", "gray_prob"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1]")
+        if self.num_workers < 0:
+            raise ValueError("num_workers must be >= 0")
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    name: Literal["adamw", "adam", "sgd"] = "adamw"
+    lr: float = 1e-4
+    weight_decay: float = 1e-4
+    momentum: float = 0.9  # sgd only
+    betas: tuple[float, float] = (0.9, 0.999)  # adam/adamw only
+    # parameter-name prefix -> lr factor, e.g. {backbone: 0.1}; the longest matching prefix wins.
+    lr_multipliers: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.lr <= 0 or self.weight_decay < 0:
+            raise ValueError("lr must be > 0 and weight_decay >= 0")
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """Learning-rate factor per step: linear warmup from ``warmup_start``, then ``constant``,
+    ``step`` (x ``gamma`` at each of ``milestones``) or ``cosine`` (to ``min_factor``)."""
+
+    name: Literal["constant", "step", "cosine"] = "constant"
+    warmup_steps: int = 0
+    warmup_start: float = 0.001
+    milestones: tuple[int, ...] = ()
+    gamma: float = 0.1
+    min_factor: float = 0.0
+
+    def __post_init__(self):
+        if self.warmup_steps < 0:
+            raise ValueError("warmup_steps must be >= 0")
+        if list(self.milestones) != sorted(self.milestones):
+            raise ValueError("milestones must be increasing")
+
+
+@dataclass(frozen=True)
+class TrainSection:
+    steps: int = 1000
+    batch_size: int = 8  # global: split evenly over torchrun processes
+    grad_clip: float = 0.0  # max gradient norm; 0 = no clipping
+    amp: Literal["none", "bf16", "fp16"] = "none"
+    log_every: int = 10
+    ckpt_every: int = 1000
+    eval_every: int = 0  # 0 = only if the method has an evaluate() and at the end
+    seed: int = 0
+    tensorboard: bool = True  # also write TensorBoard events when tensorboard is installed
+    find_unused_parameters: bool = False  # DDP: for models that skip some parameters
+
+    def __post_init__(self):
+        if self.steps < 1 or self.batch_size < 1:
+            raise ValueError("steps and batch_size must be >= 1")
+        if self.log_every < 1 or self.ckpt_every < 1 or self.eval_every < 0:
+            raise ValueError("log_every and ckpt_every must be >= 1, eval_every >= 0")
+        if self.grad_clip < 0:
+            raise ValueError("grad_clip must be >= 0")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    method: str
+    model: Any = None  # the method's ModelConfig instance (None when it has none)
+    data: DataConfig = DataConfig()
+    optim: OptimConfig = OptimConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    train: TrainSection = TrainSection()
+
+
+_SECTIONS = {"data": DataConfig, "optim": OptimConfig, "schedule": ScheduleConfig, "train": TrainSection}
+
+
+def _parse(data, src: ConfigSource) -> TrainConfig:
+    from .methods import resolve_method
+
+    if not isinstance(data, dict):
+        raise LongtrackError(f"{src.name}: a config is a mapping with 'method' and sections "
+                             f"{', '.join(['model', *_SECTIONS])}")
+    known = {"method", "model", *_SECTIONS}
+    unknown = [k for k in data if k not in known]
+    if unknown:
+        raise src.error((unknown[0],), f"unknown key '{unknown[0]}' (known: {', '.join(sorted(known))})")
+    method = data.get("method")
+    if not isinstance(method, str) or not method:
+        raise src.error(("method",), "is required: a registered method name or 'module:build'")
+    try:
+        model_cls = resolve_method(method).model_config
+    except LongtrackError as exc:
+        raise src.error(("method",), str(exc)) from exc
+    if model_cls is None:
+        if data.get("model"):
+            raise src.error(("model",), f"method '{method}' takes no model options")
+        model = None
+    else:
+        model = parse_dataclass(model_cls, data.get("model"), src, ("model",))
+    sections = {name: parse_dataclass(cls, data.get(name), src, (name,)) for name, cls in _SECTIONS.items()}
+    return TrainConfig(method=method, model=model, **sections)
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    """Read a YAML training config (``yaml.safe_load``) into a ``TrainConfig``."""
+    src, data = ConfigSource.from_file(path)
+    return _parse(data, src)
+
+
+def config_from_dict(data: dict, name: str = "<config>") -> TrainConfig:
+    """Parse a config held as a dict (e.g. the one stored in a checkpoint)."""
+    return _parse(data, ConfigSource(name))
+
+
+def config_to_dict(cfg: TrainConfig) -> dict:
+    """The config as plain dicts and lists: what checkpoints and ``config.yaml`` hold."""
+    return to_plain(cfg)

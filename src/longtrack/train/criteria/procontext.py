@@ -1,0 +1,83 @@
+"""ProContEXT's (= OSTrack's) training loss: Gaussian-target focal loss on the centre score map
++ 2 x GIoU + 5 x L1 on the box decoded at the predicted maximum.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from ...ops import box_cxcywh_to_xyxy, box_iou_elementwise, box_xywh_to_xyxy, gaussian_focal_loss, giou_loss, l1_loss
+
+__all__ = ["ProContEXTCriterion", "gaussian_radius", "gaussian_heatmap"]
+
+
+def gaussian_radius(width: torch.Tensor, height: torch.Tensor, min_overlap: float = 0.7) -> torch.Tensor:
+    """CornerNet's Gaussian radius for boxes of ``width`` x ``height`` cells, in the variant
+    CenterNet and OSTrack use (the three quadratic roots without CornerNet's later fix)."""
+    b1 = height + width
+    c1 = width * height * (1 - min_overlap) / (1 + min_overlap)
+    r1 = (b1 + torch.sqrt(b1 ** 2 - 4 * c1)) / 2
+    b2 = 2 * (height + width)
+    c2 = (1 - min_overlap) * width * height
+    r2 = (b2 + torch.sqrt(b2 ** 2 - 16 * c2)) / 2
+    a3 = 4 * min_overlap
+    b3 = -2 * min_overlap * (height + width)
+    c3 = (min_overlap - 1) * width * height
+    r3 = (b3 + torch.sqrt(b3 ** 2 - 4 * a3 * c3)) / 2
+    return torch.minimum(r1, torch.minimum(r2, r3))
+
+
+def gaussian_heatmap(boxes_xywh: torch.Tensor, feat_size: int, min_overlap: float = 0.7) -> torch.Tensor:
+    """Centre targets ``[B, 1, F, F]`` for boxes ``[B, 4]`` (x, y, w, h in [0, 1] of the crop).
+
+    A Gaussian of integer radius r (``gaussian_radius`` of the box in cells, truncated) and
+    sigma (2r + 1) / 6 around the rounded centre cell, cut to a (2r+1)^2 square; 1 exactly at the
+    centre cell. A centre outside the map leaves only the part of the square inside it.
+    """
+    boxes = boxes_xywh.detach().to(torch.float64) * feat_size
+    centre = torch.round(boxes[:, :2] + boxes[:, 2:] / 2)  # half to even, as torch in OSTrack
+    radius = gaussian_radius(boxes[:, 2], boxes[:, 3], min_overlap).clamp(min=0).floor()
+    sigma = (2 * radius + 1) / 6
+    cells = torch.arange(feat_size, dtype=torch.float64, device=boxes.device)
+    dx = cells[None, None, :] - centre[:, 0, None, None]
+    dy = cells[None, :, None] - centre[:, 1, None, None]
+    r = radius[:, None, None]
+    heat = torch.exp(-(dx ** 2 + dy ** 2) / (2 * sigma[:, None, None] ** 2))
+    heat = torch.where((dx.abs() <= r) & (dy.abs() <= r), heat, torch.zeros_like(heat))
+    heat = torch.where(heat < np.finfo(np.float64).eps, torch.zeros_like(heat), heat)  # as CenterNet
+    return heat.to(torch.float32).unsqueeze(1)
+
+
+class ProContEXTCriterion(nn.Module):
+    """``criterion(outputs, batch) -> {"loss", "focal", "giou", "l1", "iou"}``.
+
+    outputs: the model's dict (``score_map [B,1,F,F]``, ``pred_boxes [B,4]`` cx, cy, w, h in
+    [0, 1]). batch: ``search_boxes`` ``[B, 4]`` or ``[B, S, 4]`` (the first search frame is
+    used) xywh in search-crop pixels, ``search_images`` ``[B, (S,) 3, H, W]`` (its width
+    normalises the boxes). ``iou`` is a detached metric, not part of the loss.
+    """
+
+    def __init__(self, focal_weight: float = 1.0, giou_weight: float = 2.0, l1_weight: float = 5.0,
+                 min_overlap: float = 0.7):
+        super().__init__()
+        self.weights = {"focal": focal_weight, "giou": giou_weight, "l1": l1_weight}
+        self.min_overlap = min_overlap
+
+    def forward(self, outputs: dict, batch: dict) -> dict[str, torch.Tensor]:
+        boxes = batch["search_boxes"]
+        if boxes.dim() == 3:
+            boxes = boxes[:, 0]
+        target = boxes.to(outputs["pred_boxes"].dtype) / batch["search_images"].shape[-1]
+        score_map = outputs["score_map"]
+        heat = gaussian_heatmap(target, score_map.shape[-1], self.min_overlap).to(score_map)
+        pred_xyxy = box_cxcywh_to_xyxy(outputs["pred_boxes"])
+        target_xyxy = box_xywh_to_xyxy(target).clamp(0.0, 1.0)
+        losses = {
+            "focal": gaussian_focal_loss(score_map, heat),
+            "giou": giou_loss(pred_xyxy, target_xyxy),
+            "l1": l1_loss(pred_xyxy, target_xyxy),
+        }
+        losses["loss"] = sum(self.weights[k] * v for k, v in losses.items())
+        losses["iou"] = box_iou_elementwise(pred_xyxy, target_xyxy).detach().mean()
+        return losses

@@ -1,0 +1,115 @@
+"""The training loop: ``outputs = model(batch)``, ``losses = criterion(outputs, batch)``,
+backward on ``losses["loss"]``, clip, step. Everything else is a hook."""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..errors import LongtrackError
+from .config import TrainConfig, config_to_dict
+from .distributed import DistInfo
+from .hooks import Hook
+from .optim import lr_factor
+from .setup import TrainingSetup
+
+__all__ = ["Trainer", "move_to_device"]
+
+
+def move_to_device(batch, device: torch.device):
+    """Tensors in nested dicts, lists and tuples -> ``device``; anything else unchanged."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: move_to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(move_to_device(v, device) for v in batch)
+    return batch
+
+
+class Trainer:
+    """Holds the training state; ``train(batches)`` runs from ``start_step`` to ``train.steps``."""
+
+    def __init__(self, cfg: TrainConfig, setup: TrainingSetup, model: nn.Module,
+                 optimizer: torch.optim.Optimizer, scheduler, scaler, device: torch.device,
+                 dist: DistInfo, out_dir: Path, start_step: int, hooks: list[Hook]):
+        self.cfg = cfg
+        self.config_dict = config_to_dict(cfg)
+        self.setup = setup
+        self.model = model  # possibly DistributedDataParallel
+        self.raw_model = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+        self.optimizer = optimizer
+        self.scheduler = scheduler
+        self.scaler = scaler
+        self.device = device
+        self.dist = dist
+        self.out_dir = out_dir
+        self.start_step = start_step
+        self.step = start_step  # optimizer steps completed
+        self.hooks = hooks
+        self.last_losses: dict[str, torch.Tensor] = {}
+        self.last_grad_norm: torch.Tensor | None = None
+        self.last_lr = cfg.optim.lr
+
+    def autocast(self):
+        amp = self.cfg.train.amp
+        if amp == "none":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if amp == "bf16" else torch.float16
+        return torch.autocast(device_type=self.device.type, dtype=dtype)
+
+    def data_state(self) -> dict:
+        batch = self.cfg.train.batch_size
+        return {"next_step": self.step, "global_batch": batch, "samples_seen": self.step * batch,
+                "samples_per_epoch": len(self.setup.dataset)}
+
+    def run_step(self, batch) -> None:
+        batch = move_to_device(batch, self.device)
+        with self.autocast():
+            outputs = self.model(batch)
+            losses = self.setup.criterion(outputs, batch)
+        if "loss" not in losses:
+            raise LongtrackError(f"method '{self.cfg.method}': the criterion returned no 'loss' entry "
+                                 f"(got {', '.join(losses) or 'nothing'})")
+        loss = losses["loss"]
+        if not torch.isfinite(loss.detach()).all():
+            raise LongtrackError(f"step {self.step + 1}: the loss is {loss.item()} (diverged); lower "
+                                 "optim.lr or set train.grad_clip, then resume from the last checkpoint")
+        self.optimizer.zero_grad(set_to_none=True)
+        clip = self.cfg.train.grad_clip
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            if clip > 0:
+                self.scaler.unscale_(self.optimizer)
+                self.last_grad_norm = nn.utils.clip_grad_norm_(self.raw_model.parameters(), clip).detach()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            if clip > 0:
+                self.last_grad_norm = nn.utils.clip_grad_norm_(self.raw_model.parameters(), clip).detach()
+            self.optimizer.step()
+        self.last_lr = self.cfg.optim.lr * lr_factor(self.step, self.cfg.schedule, self.cfg.train.steps)
+        self.scheduler.step()
+        self.last_losses = {k: v.detach().float() for k, v in losses.items()}
+
+    def train(self, batches) -> None:
+        """Run the remaining steps, pulling one batch per step from the iterable ``batches``."""
+        self.model.train()
+        for hook in self.hooks:
+            hook.before_train(self)
+        iterator = iter(batches)
+        try:
+            while self.step < self.cfg.train.steps:
+                self.run_step(next(iterator))
+                self.step += 1
+                for hook in self.hooks:
+                    hook.after_step(self)
+        except BaseException:
+            for hook in self.hooks:  # release files; no collective calls on this path
+                hook.on_failure(self)
+            raise
+        for hook in self.hooks:
+            hook.after_train(self)

@@ -1,0 +1,92 @@
+"""Killing a run and resuming it gives the loss curve and weights of an uninterrupted run."""
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from longtrack import LongtrackError
+from longtrack.checkpoint import load_checkpoint, load_weights
+from longtrack.cli import main
+from longtrack.train.hooks import Hook
+from longtrack.train.run import train
+
+
+def _log(folder):
+    return [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
+
+
+def _curve(folder):
+    return [{k: v for k, v in r.items() if k not in ("steps_per_s",)} for r in _log(folder)]
+
+
+def _assert_same_weights(a, b):
+    wa, wb = load_weights(a / "weights.pt").state_dict, load_weights(b / "weights.pt").state_dict
+    assert wa.keys() == wb.keys()
+    for key in wa:
+        torch.testing.assert_close(wa[key], wb[key], rtol=0, atol=0)
+
+
+class CrashAt(Hook):
+    def __init__(self, step):
+        self.step = step
+
+    def after_step(self, trainer):
+        if trainer.step == self.step:
+            raise RuntimeError("simulated crash")
+
+
+@pytest.mark.parametrize("amp", ["none", "bf16"])
+def test_crash_and_resume_gives_the_uninterrupted_curve(tmp_path, write_config, amp):
+    config = write_config(train={"steps": 10, "ckpt_every": 4, "amp": amp})
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    train(config, straight)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(config, resumed, extra_hooks=[CrashAt(6)])  # checkpoint at 4, log up to 6
+    assert load_checkpoint(resumed / "checkpoint.pt")["step"] == 4
+    assert len(_log(resumed)) == 6
+    train(config, resumed, resume=True)
+    assert _curve(resumed) == _curve(straight)  # exactly: steps 5 and 6 were rewritten
+    assert [r["step"] for r in _log(resumed)] == list(range(1, 11))
+    _assert_same_weights(straight, resumed)
+    ckpt = load_checkpoint(resumed / "checkpoint.pt")
+    assert ckpt["step"] == 10 and ckpt["data"]["samples_seen"] == 40
+
+
+def test_sigkill_then_resume_via_the_cli(tmp_path, write_config, subprocess_env):
+    config = write_config(train={"steps": 40, "ckpt_every": 5})
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    assert main(["train", str(config), "--out", str(straight)]) == 0
+    proc = subprocess.Popen([sys.executable, "-m", "longtrack", "train", str(config), "--out", str(killed)],
+                            env=subprocess_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not (killed / "checkpoint.pt").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()
+    at_kill = load_checkpoint(killed / "checkpoint.pt")["step"]
+    assert at_kill < 40 and not (killed / "weights.pt").exists()
+    result = subprocess.run([sys.executable, "-m", "longtrack", "train", str(config), "--out", str(killed),
+                             "--resume"], env=subprocess_env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"resuming {killed} at step {at_kill}" in result.stdout
+    assert _curve(killed) == _curve(straight)
+    _assert_same_weights(straight, killed)
+
+
+def test_an_existing_run_is_not_overwritten_and_a_changed_config_not_resumed(tmp_path, write_config):
+    config = write_config(train={"steps": 4})
+    out = tmp_path / "run"
+    train(config, out)
+    with pytest.raises(LongtrackError, match="already holds a training run"):
+        train(config, out)
+    changed = write_config("changed.yaml", train={"steps": 4}, optim={"lr": 0.5})
+    with pytest.raises(LongtrackError, match="config changed in optim.lr"):
+        train(changed, out, resume=True)
+    longer = write_config("longer.yaml", train={"steps": 6})  # more steps may be added
+    train(longer, out, resume=True)
+    assert [r["step"] for r in _log(out)] == [1, 2, 3, 4, 5, 6]
