@@ -5,13 +5,16 @@
 Each case runs float32, and where the op does floating-point work on model features also
 with bf16: under ``torch.autocast`` with the features handed in as bf16, as a model running
 under autocast would produce them. "fwd" times a forward call, "fwd+bwd" a forward and a
-backward of ``out.sum()``. Reported: the median of repeated calls, in milliseconds.
+backward of ``out.sum()``. Reported: the median of repeated calls, in milliseconds: process
+CPU time on the CPU (robust to other jobs sharing the cores), wall time on a GPU. The JSON
+holds both clocks.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import json
+import os
 import platform
 import statistics
 import sys
@@ -38,19 +41,25 @@ from longtrack.ops import (
 )
 
 
-def timed_ms(fn: Callable[[], object], device: torch.device, min_seconds: float, max_runs: int) -> float:
-    """Median wall time of ``fn`` after two warm-up calls."""
+def timed_ms(fn: Callable[[], object], device: torch.device, min_seconds: float,
+             max_runs: int) -> dict[str, float]:
+    """Median wall time and median process CPU time of ``fn`` (ms), after two warm-up calls.
+
+    On a shared CPU the process CPU time of a single-threaded run is the better estimate of
+    the wall time an idle machine would show: it excludes the time spent waiting for a core.
+    """
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     for _ in range(2):
         fn()
     sync()
-    times, start = [], time.perf_counter()
-    while len(times) < 3 or (time.perf_counter() - start < min_seconds and len(times) < max_runs):
-        t0 = time.perf_counter()
+    walls, cpus, start = [], [], time.perf_counter()
+    while len(walls) < 3 or (time.perf_counter() - start < min_seconds and len(walls) < max_runs):
+        w0, c0 = time.perf_counter(), time.process_time()
         fn()
         sync()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+        walls.append((time.perf_counter() - w0) * 1e3)
+        cpus.append((time.process_time() - c0) * 1e3)
+    return {"wall": statistics.median(walls), "cpu": statistics.median(cpus)}
 
 
 def random_boxes(n: int, size: float, gen: torch.Generator, device: torch.device) -> torch.Tensor:
@@ -123,7 +132,7 @@ def build_cases(device: torch.device):
     for n in (1000, 5000):
         boxes = random_boxes(n, 800, gen, device)
         scores = torch.rand(n, generator=gen).to(device)
-        cases.append((f"nms (IoU 0.7)", f"{n} boxes",
+        cases.append(("nms (IoU 0.7)", f"{n} boxes",
                       lambda dtype, backward, b=boxes, s=scores: (lambda: nms(b, s, 0.7))))
     boxes = random_boxes(2000, 800, gen, device)
     scores = torch.rand(2000, generator=gen).to(device)
@@ -174,12 +183,13 @@ FLOAT_CASES_WITH_BF16 = {"extract_roi_features (4 levels, legacy)", "roi_align (
 
 
 def run(device: torch.device, min_seconds: float, max_runs: int) -> list[dict]:
+    """One row per case: ``{column: {"wall": ms, "cpu": ms}}`` for the columns that apply."""
     rows = []
     for name, size, make in build_cases(device):
         row = {"op": name, "size": size}
-        differentiable = name in FLOAT_CASES_WITH_BF16
+        float_work = name in FLOAT_CASES_WITH_BF16
         for dtype_name in ("float32", "bf16"):
-            if dtype_name == "bf16" and not differentiable:
+            if dtype_name == "bf16" and not float_work:
                 continue
             dtype = torch.float32 if dtype_name == "float32" else torch.bfloat16
             autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if dtype_name == "bf16"
@@ -187,7 +197,7 @@ def run(device: torch.device, min_seconds: float, max_runs: int) -> list[dict]:
             with torch.no_grad(), autocast:
                 fn = make(dtype, False)
                 row[f"fwd {dtype_name}"] = timed_ms(fn, device, min_seconds, max_runs)
-            if differentiable:
+            if float_work:
                 fn = make(dtype, True)
 
                 def step(fn=fn, autocast=autocast):
@@ -195,9 +205,9 @@ def run(device: torch.device, min_seconds: float, max_runs: int) -> list[dict]:
                         out = fn()
                     out.float().sum().backward()
                 row[f"fwd+bwd {dtype_name}"] = timed_ms(step, device, min_seconds, max_runs)
-            print(f"  {name} [{size}] {dtype_name}: "
-                  + ", ".join(f"{k} {v:.2f} ms" for k, v in row.items() if k.endswith(dtype_name)),
-                  file=sys.stderr)
+            print(f"  {name} [{size}] {dtype_name}: " + ", ".join(
+                f"{k} {v['wall']:.2f} ms wall / {v['cpu']:.2f} ms cpu"
+                for k, v in row.items() if k.endswith(dtype_name)), file=sys.stderr)
         rows.append(row)
     return rows
 
@@ -205,11 +215,11 @@ def run(device: torch.device, min_seconds: float, max_runs: int) -> list[dict]:
 COLUMNS = ["fwd float32", "fwd bf16", "fwd+bwd float32", "fwd+bwd bf16"]
 
 
-def markdown(rows: list[dict]) -> str:
+def markdown(rows: list[dict], clock: str) -> str:
     lines = ["| op | size | " + " | ".join(f"{c} (ms)" for c in COLUMNS) + " |",
              "|---|---|" + "---:|" * len(COLUMNS)]
     for row in rows:
-        cells = [f"{row[c]:.2f}" if c in row else "-" for c in COLUMNS]
+        cells = [f"{row[c][clock]:.2f}" if c in row else "-" for c in COLUMNS]
         lines.append(f"| {row['op']} | {row['size']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -227,11 +237,15 @@ def main() -> int:
     rows = run(device, args.min_seconds, args.max_runs)
     where = (torch.cuda.get_device_name(device) if device.type == "cuda"
              else f"{platform.processor() or platform.machine()}, {args.threads} thread(s)")
-    print(f"torch {torch.__version__}, {where}\n")
-    print(markdown(rows))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"torch {torch.__version__}, {where}, {os.cpu_count()} CPUs, load average {load:.1f} at the end\n")
+    # CPU: process time (see timed_ms); GPU: wall time, the CPU only launches kernels there.
+    clock = "wall" if device.type == "cuda" else "cpu"
+    print(f"clock: {clock} time, median per call\n")
+    print(markdown(rows, clock))
     if args.json:
-        atomic_write_text(args.json, json.dumps({"torch": torch.__version__, "device": where, "rows": rows},
-                                                indent=1))
+        report = {"torch": torch.__version__, "device": where, "load_average": load, "rows": rows}
+        atomic_write_text(args.json, json.dumps(report, indent=1))
     return 0
 
 

@@ -46,6 +46,7 @@ def test_zero_size_and_negative_boxes_are_numbers(tmp_path):
     ("1,2,3,4\n\n5,6,7,8\n", 2, "blank line"),
     ("1,2,3,inf\n", 1, "column 4 is not a number: 'inf'"),
     ("1,2,3,1_0\n", 1, "not a number: '1_0'"),
+    ("1,2,3,1e309\n", 1, "column 4 is out of range: '1e309'"),
     ("1,2,3,NaN\n", 1, "not a number: 'NaN'"),
     ("1,2,3,4\n1.2.3,2,3,4\n", 2, "not a number: '1.2.3'"),
     ("1,2,3,4\n1-2,3,4,5\n", 2, "not a number: '1-2'"),

@@ -199,3 +199,22 @@ def test_oxuva_tasks_only_labels_the_first_frame(tmp_path):
     (seq,) = load_dataset("oxuva", tmp_path)
     assert len(seq) == 61 and seq.labelled.sum() == 1 and seq.meta["init_frame"] == 90
     np.testing.assert_allclose(seq.init_box, [0.1, 0.2, 0.2, 0.4])
+
+
+def test_synthetic_world_written_by_write_lasot_reads_back(tmp_path):
+    from longtrack.synth import make_sequence, write_lasot
+
+    synth = make_sequence("mini", "test", 0, size=(96, 72), num_frames=80)
+    write_lasot(synth, tmp_path)
+    (seq,) = load_dataset("synthetic", tmp_path)
+    assert (seq.name, len(seq), seq.image_size, len(seq.frames)) == (synth.name, len(synth), (96, 72), len(synth))
+    np.testing.assert_allclose(seq.boxes, synth.boxes, atol=0.005)  # written with 2 decimals
+    np.testing.assert_array_equal(seq.absent, synth.absent)
+    np.testing.assert_array_equal(seq.attributes["full_occlusion"], synth.full_occlusion)
+    assert len(seq.meta["objects"]) == len(synth.objects) and seq.meta["events"] == synth.events
+    for read, made in zip(seq.meta["objects"], synth.objects):
+        np.testing.assert_array_equal(read["boxes"], made.boxes)
+        np.testing.assert_array_equal(read["visible"], made.visible)
+    assert seq.frame(3).shape == (72, 96, 3)
+    (same,) = load_dataset("lasot", tmp_path)  # the LaSOT reader reads the same folder
+    np.testing.assert_array_equal(same.boxes, seq.boxes)

@@ -91,6 +91,7 @@ def test_real_otb_sequences_with_frames(shared_dir):
     assert crossing.frames[0].name == "0001.jpg" and crossing.frames[-1].name == "0120.jpg"
     height, width = cv2.imread(str(skiing.frames[-1])).shape[:2]
     assert (width, height) == skiing.image_size
+    assert crossing.frame(119).shape == (240, 360, 3)  # decodable, ready to track
 
 
 @pytest.mark.parametrize("root", ["data/real", "data/real/bag"])
@@ -104,6 +105,7 @@ def test_real_vot_bag_polygons(shared_dir, root):
     np.testing.assert_allclose(bag.boxes[-1], [125.98, 90.122, 310.95 - 125.98, 265.13 - 90.122])
     assert not bag.absent.any()
     assert bag.frames[0].name == "00000001.jpg" and bag.frames[-1].name == "00000196.jpg"
+    assert bag.frame(0).shape == (360, 480, 3)
 
 
 VOT_LT = {

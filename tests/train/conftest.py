@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 TRAIN_TESTS = Path(__file__).resolve().parent
@@ -14,7 +15,7 @@ def tiny_config(**sections) -> dict:
         "model": {"width": 8, "dropout": 0.1},
         "data": {
             "sources": [{"name": "synthetic", "preset": "mini", "frame_size": [128, 96],
-                         "num_sequences": 40}],
+                         "num_sequences": 40, "cache": 40}],
             "templates": [{"factor": 2.0, "size": 32}],
             "search": {"factor": 4.0, "size": 64, "scale_jitter": 0.25, "center_jitter": 3.0},
             "flip_prob": 0.5,
@@ -48,3 +49,12 @@ def subprocess_env():
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(TRAIN_TESTS), env.get("PYTHONPATH")) if p)
     env["OMP_NUM_THREADS"] = "1"
     return env
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """The test machine's cores are shared: more threads than cores make small convs ~30x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

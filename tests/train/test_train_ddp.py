@@ -16,7 +16,10 @@ def _losses(folder):
 
 def test_two_process_torchrun_matches_one_process(tmp_path, write_config, subprocess_env):
     # No dropout: each rank has its own RNG, so only then are the two runs the same computation.
-    config = write_config(model={"dropout": 0.0}, train={"steps": 6, "ckpt_every": 3, "batch_size": 4})
+    # SGD: Adam turns the rounding noise of a gradient that is zero in exact arithmetic (the
+    # heatmap bias under a softmax) into lr-sized steps, which would hide real differences.
+    config = write_config(model={"dropout": 0.0}, optim={"name": "sgd", "lr": 0.05},
+                          train={"steps": 6, "ckpt_every": 3, "batch_size": 4})
     single, ddp = tmp_path / "single", tmp_path / "ddp"
     train(config, single)
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
@@ -32,4 +35,4 @@ def test_two_process_torchrun_matches_one_process(tmp_path, write_config, subpro
     assert _losses(ddp) == pytest.approx(_losses(single), rel=1e-5, abs=1e-5)
     a, b = load_weights(single / "weights.pt").state_dict, load_weights(ddp / "weights.pt").state_dict
     for key in a:
-        torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6)

@@ -87,3 +87,18 @@ def test_bf16_autocast_runs_the_model_in_bfloat16(tmp_path, write_config):
 
     train(write_config(train={"steps": 1, "amp": "bf16"}), tmp_path / "run", extra_hooks=[RecordDtype()])
     assert seen == [torch.bfloat16]
+
+
+def test_the_optimizer_follows_the_schedule_and_the_log_says_so(tmp_path, write_config):
+    schedule = {"name": "step", "warmup_steps": 2, "warmup_start": 0.5, "milestones": [4], "gamma": 0.1}
+    config = write_config(schedule=schedule, optim={"lr": 0.01}, train={"steps": 6})
+    next_lrs = []
+
+    class RecordLR(Hook):  # runs after the schedule hook: the lr the next step will use
+        def after_step(self, trainer):
+            next_lrs.append(trainer.optimizer.param_groups[0]["lr"])
+
+    train(config, tmp_path / "run", extra_hooks=[RecordLR()])
+    logged = [r["lr"] for r in _log(tmp_path / "run")]
+    assert logged == pytest.approx([0.005, 0.0075, 0.01, 0.01, 0.001, 0.001])
+    assert next_lrs[:-1] == pytest.approx(logged[1:])

@@ -82,7 +82,7 @@ def test_pair_boxes_match_the_pixels_of_each_crop(flip):
         sample = data[(0, index)]
         for kind in ("template", "search"):
             image, box = sample[f"{kind}_images"][0], sample[f"{kind}_boxes"][0]
-            np.testing.assert_allclose(_bright_box(image[1] > 127), _clipped(box, *image.shape[1:]), atol=1.5)
+            np.testing.assert_allclose(_bright_box(image[1] > 127), _clipped(box, image.shape[2], image.shape[1]), atol=1.5)
 
 
 def test_same_key_same_sample_other_key_other_sample():

@@ -9,6 +9,8 @@ the full detector's state dict and strip its prefix:
   ``backbone.ida_up.*`` (:data:`AUTHORS_DLA_UNUSED`): the authors build a final ``IDAUp`` whose
   call is commented out of ``DLA.forward``, so those tensors never affect the output;
   ``neck.*`` -> :class:`~.fpn.FPN`.
+* TANet (torchvision-style ``ResNet`` as ``encoder.*``): -> :class:`~.resnet.ResNet` except the
+  ImageNet classifier ``encoder.fc.*`` (:data:`RESNET_CLASSIFIER`), which its forward never uses.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ import torch
 
 # Key prefixes (after removing "backbone.") of tensors the authors' DLA holds but never uses.
 AUTHORS_DLA_UNUSED: tuple[str, ...] = ("ida_up.",)
+# The classifier of a torchvision-style ResNet checkpoint; our ResNet is a feature extractor.
+RESNET_CLASSIFIER: tuple[str, ...] = ("fc.",)
 
 
 def sub_state_dict(

@@ -87,7 +87,9 @@ class ResNet(nn.Module):
         base_channels: width of the stem and of stage 1 (64 in the standard nets; a smaller value
             gives a CPU-size model with the same structure: stage ``i`` has ``base * 2**i`` planes).
         num_stages: how many of layer1..layer4 to build (3 stops at conv4, stride 16).
-        out_indices: which stages (0 = layer1 ... 3 = layer4) ``forward`` returns.
+        out_indices: which stages (0 = layer1 ... 3 = layer4) ``forward`` returns; built stages
+            after the last of them are not run (their parameters get no gradient: for conv4-only
+            use ``num_stages=3``).
         frozen_stages: -1 freezes nothing, 0 the stem, k the stem and layer1..layerk.
         norm_eval: keep all BatchNorms in eval mode during training (mmdetection's default).
         norm_requires_grad: False freezes the BN affine parameters too.

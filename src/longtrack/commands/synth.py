@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..errors import LongtrackError
-    from ..fileio import atomic_write_text, check_writable
+    from ..fileio import atomic_path, check_writable
     from ..synth import iter_sequences, parse_size, write_lasot
 
     if args.num < 1:
@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
             bar.set_postfix_str(seq.name)
             write_lasot(seq, out, progress=bar.update)
             names.append(seq.name)
-    atomic_write_text(out / "list.txt", "".join(f"{n}\n" for n in names))
+    with atomic_path(out / "list.txt") as tmp:
+        tmp.write_text("".join(f"{n}\n" for n in names), encoding="utf-8")
+        os.chmod(tmp, 0o644)  # a dataset file: readable like the images beside it
     print(f"wrote {len(names)} {args.preset} sequences ({total} frames, split {args.split}) to {out}")
     return 0

@@ -20,6 +20,7 @@ line) goes through a line-by-line parser that uses ``float()`` and names the fir
 """
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Collection
@@ -90,7 +91,10 @@ def _parse_line(line: str, lineno: int, path: Path, allow_nan: bool) -> list[flo
         if not token_re.fullmatch(token):
             shown = token if len(token) <= 20 else token[:20] + "..."
             raise LongtrackError(f"{path}:{lineno}: column {col} is not a number: {shown!r}")
-        values.append(float(token))
+        value = float(token)
+        if math.isinf(value):  # e.g. 1e309: a valid-looking number that no box can have
+            raise LongtrackError(f"{path}:{lineno}: column {col} is out of range: {token[:20]!r}")
+        values.append(value)
     return values
 
 

@@ -17,6 +17,7 @@ file's xmin, xmax, ymin, ymax (NaN where unlabelled) for the official unit-squar
 from __future__ import annotations
 
 import csv
+import math
 import re
 from dataclasses import dataclass, field
 from functools import partial
@@ -102,7 +103,10 @@ def _csv_rows(path: Path, fields: tuple[str, ...]):
 def _number(value: str, column: str, path: Path, lineno: int) -> float:
     if not _NUMBER.fullmatch(value):
         raise LongtrackError(f"{path}:{lineno}: {column} is not a number: {value[:20]!r}")
-    return float(value)
+    number = float(value)
+    if math.isinf(number):
+        raise LongtrackError(f"{path}:{lineno}: {column} is out of range: {value[:20]!r}")
+    return number
 
 
 def _frame(value: str, column: str, path: Path, lineno: int) -> int:

@@ -122,6 +122,10 @@ def plot_attributes(results: dict[str, dict], sequences: list[Sequence], out_dir
     attrs = sorted({a for b in per_tracker.values() for a in b})
     if not attrs:
         return []
+    for name, b in per_tracker.items():  # every sequence, for reference
+        values = [v[key] for v in results[name]["per_sequence"].values()]
+        b["all"] = (float(np.mean(values)), len(values))
+    attrs = ["all"] + attrs
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(6.4, 1.1 * len(attrs) + 2), 4.8))
     width = 0.8 / max(1, len(per_tracker))

@@ -12,26 +12,27 @@ import numpy as np
 from ..datasets.sequence import Sequence
 from ..fileio import atomic_write_text
 
-# Headline columns per protocol: (key path, column title, is a fraction shown in percent).
+# Headline columns per protocol: (key path, column title, display: "%" = a fraction shown in
+# percent with one decimal, "3" = three decimals, "1" = one decimal).
 COLUMNS = {
-    "ope": [(("success_auc",), "Success AUC", True), (("precision",), "Precision@20", True),
-            (("norm_precision",), "Norm. precision", True)],
-    "tlp": [(("success_auc",), "Success AUC", True), (("precision",), "Precision@20", True),
-            (("success_rate_50",), "SR0.5", True), (("lsm",), "LSM", True)],
-    "got10k": [(("ao",), "AO", True), (("sr50",), "SR0.5", True), (("sr75",), "SR0.75", True)],
-    "oxuva": [(("tpr",), "TPR", True), (("tnr",), "TNR", True), (("max_gm",), "MaxGM", True)],
-    "votlt": [(("precision",), "Precision", False), (("recall",), "Recall", False),
-              (("f_score",), "F-score", False), (("threshold",), "Threshold", False)],
+    "ope": [(("success_auc",), "Success AUC", "%"), (("precision",), "Precision@20", "%"),
+            (("norm_precision",), "Norm. precision", "%")],
+    "tlp": [(("success_auc",), "Success AUC", "%"), (("precision",), "Precision@20", "%"),
+            (("success_rate_50",), "SR0.5", "%"), (("lsm",), "LSM", "%")],
+    "got10k": [(("ao",), "AO", "%"), (("sr50",), "SR0.5", "%"), (("sr75",), "SR0.75", "%")],
+    "oxuva": [(("tpr",), "TPR", "%"), (("tnr",), "TNR", "%"), (("max_gm",), "MaxGM", "%")],
+    "votlt": [(("precision",), "Precision", "3"), (("recall",), "Recall", "3"),
+              (("f_score",), "F-score", "3"), (("threshold",), "Threshold", "3")],
 }
 # The column that ranks trackers (best first).
 RANK_BY = {"ope": "success_auc", "tlp": "success_auc", "got10k": "ao", "oxuva": "max_gm",
            "votlt": "f_score"}
 # Present only for some results (our runs, datasets with absence).
 OPTIONAL_COLUMNS = [
-    (("presence", "tpr"), "TPR", True), (("presence", "tnr"), "TNR", True),
-    (("presence", "max_gm"), "MaxGM", True), (("longterm", "f_score"), "LT F-score", False),
-    (("redetection", "redetected_fraction"), "Re-detected", True),
-    (("redetection", "median_frames"), "Re-detect median (frames)", False),
+    (("presence", "tpr"), "TPR", "%"), (("presence", "tnr"), "TNR", "%"),
+    (("presence", "max_gm"), "MaxGM", "%"), (("longterm", "f_score"), "LT F-score", "3"),
+    (("redetection", "redetected_fraction"), "Re-detected", "%"),
+    (("redetection", "median_frames"), "Re-detect median (frames)", "1"),
 ]
 
 
@@ -83,12 +84,12 @@ def table_rows(results: dict[str, dict], protocol: str) -> tuple[list[str], list
     return header, rows
 
 
-def _fmt(value, percent: bool) -> str:
+def _fmt(value, display: str) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
-    if isinstance(value, (int, np.integer)) and not percent:
-        return str(value)
-    return f"{100 * value:.1f}" if percent else f"{value:.3f}"
+    if display == "%":
+        return f"{100 * value:.1f}"
+    return f"{value:.{int(display)}f}"
 
 
 def markdown_table(results: dict[str, dict], protocol: str) -> str:

@@ -16,7 +16,9 @@ which record presence and confidence -- ``presence`` (OxUvA-style TPR/TNR/MaxGM)
 """
 from __future__ import annotations
 
+import contextlib
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +59,17 @@ def _read_all(dataset, sequences, tracker_dir, progress) -> list[SequenceResult]
             for s in _progress(sequences, f"reading {Path(tracker_dir).name}", progress)]
 
 
+@contextlib.contextmanager
+def _about(seq: Sequence):
+    """Name the sequence in an error raised while scoring it."""
+    try:
+        yield
+    except LongtrackError as exc:
+        if seq.name in str(exc):
+            raise
+        raise LongtrackError(f"sequence {seq.name}: {exc}") from None
+
+
 def _check_dense(seq: Sequence) -> None:
     if not seq.labelled.all():
         raise LongtrackError(f"{seq.name}: only {int(seq.labelled.sum())} of {len(seq)} frames are "
@@ -70,29 +83,30 @@ def score_ope(dataset, sequences, results, convention: str | None = None,
     per_sequence, curves, events = {}, [], []
     counts, trajectories = [], []
     for seq, res in zip(sequences, results):
-        _check_dense(seq)
-        c = ope.sequence_curves(res.boxes, seq.boxes, seq.absent, convention)
-        curves.append(c)
-        s = c.scores()
-        entry = {k: s[k] for k in ("success_auc", "precision", "norm_precision", "success_rate_50")}
-        if lsm:
-            entry["lsm"] = tlp.lsm(res.boxes, seq.boxes, seq.absent)
-        per_sequence[seq.name] = entry
-        n = len(seq)
-        boxes = res.boxes[:n]
-        present = None if res.present is None else res.present[:n]
-        if seq.absent.any():
-            events += redetection.reappearances(boxes, seq.boxes, seq.absent, present)
-        if present is not None:
-            counts.append(oxuva.presence_counts(present, boxes, seq.boxes, seq.absent, iou_threshold,
-                                                seq.image_size))
-        if res.scores is not None:
-            pred_empty = np.zeros(n, dtype=bool) if present is None else ~present
-            pred_empty[0] = True  # frame 0 is the initialization frame, as VOT's marker
-            conf = res.scores[:n].copy()
-            conf[0] = 0.0
-            trajectories.append([votlt.Trajectory(boxes, pred_empty, conf, seq.boxes, seq.absent,
-                                                  seq.image_size)])
+        with _about(seq):
+            _check_dense(seq)
+            c = ope.sequence_curves(res.boxes, seq.boxes, seq.absent, convention)
+            curves.append(c)
+            s = c.scores()
+            entry = {k: s[k] for k in ("success_auc", "precision", "norm_precision", "success_rate_50")}
+            if lsm:
+                entry["lsm"] = tlp.lsm(res.boxes, seq.boxes, seq.absent)
+            per_sequence[seq.name] = entry
+            n = len(seq)
+            boxes = res.boxes[:n]
+            present = None if res.present is None else res.present[:n]
+            if seq.absent.any():
+                events += redetection.reappearances(boxes, seq.boxes, seq.absent, present)
+            if present is not None:
+                counts.append(oxuva.presence_counts(present, boxes, seq.boxes, seq.absent, iou_threshold,
+                                                    seq.image_size))
+            if res.scores is not None:
+                pred_empty = np.zeros(n, dtype=bool) if present is None else ~present
+                pred_empty[0] = True  # frame 0 is the initialization frame, as VOT's marker
+                conf = res.scores[:n].copy()
+                conf[0] = 0.0
+                trajectories.append([votlt.Trajectory(boxes, pred_empty, conf, seq.boxes, seq.absent,
+                                                      seq.image_size)])
     mean = ope.average_curves(curves)
     out = {k: v for k, v in mean.scores().items()}
     out["convention"] = convention
@@ -115,12 +129,13 @@ def score_ope(dataset, sequences, results, convention: str | None = None,
 def score_got10k(sequences, results) -> dict:
     per_sequence, pooled, times = {}, [], []
     for seq, res in zip(sequences, results):
-        _check_dense(seq)
-        ious = got10k.sequence_ious([r.boxes for r in res.runs], seq.boxes,
-                                    seq.attributes.get("cover"), seq.image_size)
-        pooled.append(ious)
-        per_sequence[seq.name] = got10k.scores_from_ious(ious).as_dict()
-        times += [r.times for r in res.runs if r.times is not None]
+        with _about(seq):
+            _check_dense(seq)
+            ious = got10k.sequence_ious([r.boxes for r in res.runs], seq.boxes,
+                                        seq.attributes.get("cover"), seq.image_size)
+            pooled.append(ious)
+            per_sequence[seq.name] = got10k.scores_from_ious(ious).as_dict()
+            times += [r.times for r in res.runs if r.times is not None]
     total = got10k.pooled_scores(pooled)
     out = total.as_dict()
     out["speed_fps"] = got10k.speed_fps(np.concatenate(times)) if times else -1.0
@@ -150,27 +165,44 @@ def score_oxuva(sequences, tracker_dir, iou_threshold: float = 0.5, progress=Non
         results = _read_all("oxuva", sequences, tracker_dir, progress)
         per_sequence = {}
         for seq, res in zip(sequences, results):
-            scored = seq.labelled.copy()
-            scored[:1] = False
-            gt_rel = np.asarray(seq.meta["relative_boxes"], dtype=np.float64)
-            per_sequence[seq.name] = oxuva.assess_frames(
-                ~seq.absent[scored], gt_rel[scored], res.present[scored],
-                res.relative_boxes[scored], iou_threshold, iou_fn=oxuva_iou_clip)
+            with _about(seq):
+                scored = seq.labelled.copy()
+                scored[:1] = False
+                gt_rel = np.asarray(seq.meta["relative_boxes"], dtype=np.float64)
+                per_sequence[seq.name] = oxuva.assess_frames(
+                    ~seq.absent[scored], gt_rel[scored], res.present[scored],
+                    res.relative_boxes[scored], iou_threshold, iou_fn=oxuva_iou_clip)
     out = oxuva.quality_metrics(oxuva.sum_counts(per_sequence.values()))
     out["iou_threshold"] = iou_threshold
     out["per_sequence"] = per_sequence
     return out
 
 
+def _axis_aligned(polygons: np.ndarray) -> bool:
+    """True when every polygon is an axis-aligned rectangle (corners in VOT's order)."""
+    p = polygons[~np.isnan(polygons).any(axis=1)]
+    xs, ys = p[:, 0::2], p[:, 1::2]
+    return bool(np.all((xs[:, 0] == xs[:, 3]) & (xs[:, 1] == xs[:, 2]) & (ys[:, 0] == ys[:, 1])
+                       & (ys[:, 2] == ys[:, 3])))
+
+
 def score_votlt(sequences, results, bounded: bool = True) -> dict:
     trajectories = []
     for seq, res in zip(sequences, results):
-        if bounded and seq.image_size is None:
-            raise LongtrackError(f"{seq.name}: image size unknown (needed for the bounded overlap)")
-        trajectories.append([votlt.Trajectory(r.boxes, ~r.present, r.scores, seq.boxes, seq.absent,
-                                              seq.image_size) for r in res.runs])
+        with _about(seq):
+            if bounded and seq.image_size is None:
+                raise LongtrackError(f"{seq.name}: image size unknown (needed for the bounded overlap)")
+            trajectories.append([votlt.Trajectory(r.boxes, ~r.present, r.scores, seq.boxes, seq.absent,
+                                                  seq.image_size) for r in res.runs])
     lt, details = votlt.score_trajectories(trajectories, bounded=bounded)
     out = lt.as_dict()
+    rotated = [s.name for s in sequences if s.polygons is not None and not _axis_aligned(s.polygons)]
+    if rotated:
+        # The toolkit rasterises polygons; we overlap their bounding boxes. Say so, loudly.
+        note = (f"{len(rotated)} sequence(s) with rotated polygon ground truth (e.g. {rotated[0]}) "
+                "were scored with the polygons' bounding boxes, not vot-toolkit's polygon raster")
+        warnings.warn(note, stacklevel=2)
+        out["note"] = note
     out["threshold_index"] = lt.threshold_index
     out["per_sequence"] = {
         seq.name: {"precision": float(pr[lt.threshold_index]), "recall": float(re[lt.threshold_index]),
@@ -199,6 +231,15 @@ def score_results(dataset: str, sequences: list[Sequence], tracker_dir, *, conve
     protocol = protocol_of(dataset)
     if not Path(tracker_dir).is_dir():
         raise LongtrackError(f"result folder {tracker_dir} does not exist")
+    try:
+        return _score(dataset, protocol, sequences, tracker_dir, convention, iou_threshold, bounded, progress)
+    except LongtrackError as exc:
+        if str(tracker_dir) in str(exc):
+            raise
+        raise LongtrackError(f"{tracker_dir}: {exc}") from None
+
+
+def _score(dataset, protocol, sequences, tracker_dir, convention, iou_threshold, bounded, progress) -> dict:
     if protocol == "oxuva":
         return score_oxuva(sequences, tracker_dir, iou_threshold, progress)
     results = _read_all(dataset, sequences, tracker_dir, progress)

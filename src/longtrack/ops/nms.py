@@ -20,7 +20,7 @@ from torch import Tensor
 
 __all__ = ["nms", "batched_nms"]
 
-_BLOCK_ROWS = 1024  # IoU rows per block: bounds the float temporary at 1024 x N
+_BLOCK_ROWS = 256  # IoU rows per block: keeps the float temporaries small (256 x N)
 
 
 def _check(boxes: Tensor, scores: Tensor) -> None:
@@ -31,18 +31,23 @@ def _check(boxes: Tensor, scores: Tensor) -> None:
 
 
 def _overlap_matrix(boxes: Tensor, iou_threshold: float, plus_one: bool) -> np.ndarray:
-    """(N, N) bool: IoU(i, j) > threshold, for boxes already sorted by score."""
+    """(N, N) bool, for boxes already sorted by score: IoU(i, j) > threshold where j >= i.
+
+    Only the upper triangle (in blocks of rows) is computed: the greedy pass never looks
+    below the diagonal. Same float operations as the kernels, in the boxes' dtype.
+    """
     extra = 1.0 if plus_one else 0.0
     x1, y1, x2, y2 = boxes.unbind(1)
     areas = (x2 - x1 + extra) * (y2 - y1 + extra)
-    over = np.empty((boxes.shape[0], boxes.shape[0]), dtype=bool)
-    for start in range(0, boxes.shape[0], _BLOCK_ROWS):
-        rows = slice(start, start + _BLOCK_ROWS)
-        w = (torch.minimum(x2[rows, None], x2) - torch.maximum(x1[rows, None], x1) + extra).clamp(min=0)
-        h = (torch.minimum(y2[rows, None], y2) - torch.maximum(y1[rows, None], y1) + extra).clamp(min=0)
-        inter = w * h
-        iou = inter / (areas[rows, None] + areas - inter)
-        over[rows] = (iou > iou_threshold).cpu().numpy()
+    n = boxes.shape[0]
+    over = np.zeros((n, n), dtype=bool)
+    for start in range(0, n, _BLOCK_ROWS):
+        rows, cols = slice(start, min(start + _BLOCK_ROWS, n)), slice(start, n)
+        w = torch.minimum(x2[rows, None], x2[cols]).sub_(torch.maximum(x1[rows, None], x1[cols]))
+        h = torch.minimum(y2[rows, None], y2[cols]).sub_(torch.maximum(y1[rows, None], y1[cols]))
+        inter = w.add_(extra).clamp_(min=0).mul_(h.add_(extra).clamp_(min=0))
+        union = (areas[rows, None] + areas[cols]).sub_(inter)
+        over[rows, cols] = (inter.div_(union) > iou_threshold).cpu().numpy()
     return over
 
 
@@ -52,7 +57,10 @@ def nms(boxes: Tensor, scores: Tensor, iou_threshold: float, plus_one: bool = Fa
     if boxes.shape[0] == 0:
         return torch.zeros(0, dtype=torch.long, device=boxes.device)
     order = torch.sort(scores.detach(), descending=True, stable=True).indices
-    over = _overlap_matrix(boxes.detach()[order], float(iou_threshold), plus_one)
+    sorted_boxes = boxes.detach()[order]
+    if not sorted_boxes.is_floating_point():
+        sorted_boxes = sorted_boxes.float()
+    over = _overlap_matrix(sorted_boxes, float(iou_threshold), plus_one)
     suppressed = np.zeros(over.shape[0], dtype=bool)
     kept = []
     for i in range(over.shape[0]):

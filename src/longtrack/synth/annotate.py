@@ -14,7 +14,8 @@ import numpy as np
 
 from .shapes import Shape, rasterize_mask
 
-SAMPLE_GRID = 32   # visibility samples per side of the shape's box
+SAMPLE_GRID = 32   # visibility samples per side of the shape's box (the target's; others use fewer)
+OTHER_GRID = 20
 COVER_GRID = 64    # resolution of the masks that hide what lies behind an object
 _CHUNK = 256       # frames per vectorised batch
 
@@ -32,18 +33,20 @@ class Geometry:
     half_h: np.ndarray
     angle: np.ndarray
 
+    grid: int = SAMPLE_GRID
+
     @classmethod
-    def of(cls, shape: Shape, x, y, half_w, half_h, angle) -> "Geometry":
-        samples_mask = rasterize_mask(shape, SAMPLE_GRID, 0.0) >= 128
+    def of(cls, shape: Shape, x, y, half_w, half_h, angle, grid: int = SAMPLE_GRID) -> "Geometry":
+        samples_mask = rasterize_mask(shape, grid, 0.0) >= 128
         rows, cols = np.nonzero(samples_mask)
-        samples = np.stack([(cols + 0.5) / SAMPLE_GRID * 2 - 1, (rows + 0.5) / SAMPLE_GRID * 2 - 1], axis=1)
+        samples = np.stack([(cols + 0.5) / grid * 2 - 1, (rows + 0.5) / grid * 2 - 1], axis=1)
         cover = rasterize_mask(shape, COVER_GRID, 0.0) >= 128
         return cls(shape.hull(), samples, cover, *(np.asarray(a, dtype=np.float64)
-                                                   for a in (x, y, half_w, half_h, angle)))
+                                                   for a in (x, y, half_w, half_h, angle)), grid)
 
     def sliced(self, frames) -> "Geometry":
         return Geometry(self.hull, self.samples, self.cover, self.x[frames], self.y[frames],
-                        self.half_w[frames], self.half_h[frames], self.angle[frames])
+                        self.half_w[frames], self.half_h[frames], self.angle[frames], self.grid)
 
     def __len__(self) -> int:
         return len(self.x)
@@ -73,7 +76,7 @@ class Geometry:
         """On-screen half-extent of one sample cell along x and y, ``(F,)`` each."""
         c, s = np.abs(np.cos(self.angle[frames])), np.abs(np.sin(self.angle[frames]))
         hw, hh = self.half_w[frames], self.half_h[frames]
-        return (c * hw + s * hh) / SAMPLE_GRID, (s * hw + c * hh) / SAMPLE_GRID
+        return (c * hw + s * hh) / self.grid, (s * hw + c * hh) / self.grid
 
 
 @dataclass

@@ -24,7 +24,6 @@ from ..errors import LongtrackError
 from .motion import ShapeTrack, hermite, smoothstep
 from .presets import PresetConfig
 
-GEOMETRIC = ("out_of_view", "full_occlusion", "partial_occlusion", "abrupt_motion")
 EFFECTS = ("appearance_drift", "illumination", "blur", "camera_shake")
 BORDERS = ("left", "right", "top", "bottom")
 _OUTWARD = {"left": (-1.0, 0.0), "right": (1.0, 0.0), "top": (0.0, -1.0), "bottom": (0.0, 1.0)}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .annotate import Geometry, annotate
+from .annotate import OTHER_GRID, SAMPLE_GRID, Geometry, annotate
 from .appearance import (Appearance, drifted_appearance, occluder_appearance, random_appearance,
                          similar_appearance)
 from .events import (Event, bump, exit_and_reentry, jump, occluder_path, schedule, side_offsets,
@@ -56,7 +56,8 @@ class ObjectPlan:
         return self.appearance.class_name
 
     def geometry(self) -> Geometry:
-        return Geometry.of(self.appearance.shape, self.x, self.y, self.half_w, self.half_h, self.angle)
+        grid = SAMPLE_GRID if self.role == "target" else OTHER_GRID  # the target's boxes matter most
+        return Geometry.of(self.appearance.shape, self.x, self.y, self.half_w, self.half_h, self.angle, grid)
 
     def velocity(self, cut: float) -> np.ndarray:
         """On-screen velocity ``(N, 2)`` for motion blur; 0 across jumps longer than ``cut`` pixels."""

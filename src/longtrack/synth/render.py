@@ -37,10 +37,11 @@ class Assets:
 
 
 def sprite_size(obj: ObjectPlan) -> int:
-    """Smallest power of two whose sprite holds the object at its largest without upscaling."""
+    """Smallest power of two whose sprite holds the object at its largest without upscaling
+    (at most 256: bigger objects, mostly occluders, are drawn slightly magnified)."""
     largest = float(max(obj.half_w.max(), obj.half_h.max()))
     size = 16
-    while sprite_half(size) < largest and size < 512:
+    while sprite_half(size) < largest and size < 256:
         size *= 2
     return size
 

@@ -49,7 +49,13 @@ def _fractal(rng, width, height, base_cells, octaves) -> np.ndarray:
 
 
 def make_canvas(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
-    """``(height, width, 3)`` uint8 RGB canvas: colour noise, a gradient and textured clutter."""
+    """``(height, width, 3)`` uint8 RGB canvas: colour noise, a gradient and textured clutter.
+
+    The smooth layers are computed at half resolution and enlarged with OpenCV's bit-exact
+    bilinear resize; the clutter is drawn at full resolution.
+    """
+    full_width, full_height = width, height
+    width, height = (width + 1) // 2, (height + 1) // 2
     palette = np.asarray(random_palette(rng, saturation=(0.15, 0.6), value=(0.3, 0.85)), dtype=np.float64)
     structure = _fractal(rng, width, height, int(rng.integers(3, 7)), 5)
     pos = np.clip((structure - 0.25) / 0.5, 0.0, 1.0) * (len(palette) - 1)
@@ -57,12 +63,13 @@ def make_canvas(rng: np.random.Generator, width: int, height: int) -> np.ndarray
     frac = (pos - lo)[..., None]
     rgb = palette[lo] * (1 - frac) + palette[lo + 1] * frac
     for c in range(3):  # colour variation independent of the structure
-        rgb[..., c] += 60.0 * (_fractal(rng, width, height, 8, 4) - 0.5)
+        rgb[..., c] += 60.0 * (_fractal(rng, width, height, 8, 3) - 0.5)
     angle = rng.uniform(0.0, 2 * math.pi)
     xs = np.linspace(-1.0, 1.0, width)[None, :]
     ys = np.linspace(-1.0, 1.0, height)[:, None]
     gradient = 1.0 + rng.uniform(0.1, 0.3) * (xs * math.cos(angle) + ys * math.sin(angle))
-    canvas = np.clip(np.round(rgb * gradient[..., None]), 0, 255).astype(np.uint8)
+    smooth = np.clip(np.round(rgb * gradient[..., None]), 0, 255).astype(np.uint8)
+    canvas = cv2.resize(smooth, (full_width, full_height), interpolation=cv2.INTER_LINEAR_EXACT)
     _draw_clutter(rng, canvas, palette)
     return cv2.GaussianBlur(canvas, (3, 3), 0.7, hint=cv2.ALGO_HINT_ACCURATE)
 

@@ -165,6 +165,14 @@ def rasterize_mask(shape: Shape, size: int, pad: float, supersample: int = 4) ->
         # continuous coordinate c covers pixel index c - 0.5 (OpenCV puts pixel centres on integers)
         pts = (big / 2.0 + poly * half - 0.5) * (1 << shift)
         cv2.fillPoly(canvas, [np.round(pts).astype(np.int32)], 1 if fill else 0, cv2.LINE_8, shift)
-    counts = canvas.reshape(size, supersample, size, supersample).sum(axis=(1, 3), dtype=np.int32)
+    # box sums by contiguous slice additions (much faster than a strided reduce)
+    rows = canvas.reshape(size, supersample, big)
+    row_sum = rows[:, 0].astype(np.uint16)
+    for k in range(1, supersample):
+        row_sum += rows[:, k]
+    cells = row_sum.reshape(size, size, supersample)
+    counts = cells[:, :, 0].copy()
+    for k in range(1, supersample):
+        counts += cells[:, :, k]
     area = supersample * supersample
-    return ((counts * 255 + area // 2) // area).astype(np.uint8)
+    return ((counts.astype(np.int32) * 255 + area // 2) // area).astype(np.uint8)

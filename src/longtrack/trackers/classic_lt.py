@@ -39,9 +39,11 @@ class ClassicLTParams:
     redetect_ncc: float = 0.55  # a global candidate needs this NCC score ...
     redetect_confidence: float = 0.5  # ... and this confidence of the local filter placed on it
     reference_rate: float = 0.05  # running level of the response peak while confident
-    # confidence = sigmoid(w_peak * relative peak + w_similarity * template NCC + bias)
+    # confidence = sigmoid(w_peak * relative peak + w_first * NCC with the first template
+    #                      + w_bank * best NCC with any template + bias)
     w_peak: float = 4.0
-    w_similarity: float = 8.0
+    w_first: float = 4.0
+    w_bank: float = 4.0
     bias: float = -7.0
     filter: CorrelationFilterParams = field(default_factory=CorrelationFilterParams)
     redetector: RedetectorParams = field(default_factory=RedetectorParams)
@@ -59,7 +61,7 @@ class ClassicLTState:
     last_template_frame: int = 0
     peak_reference: float = 1.0
     lost_score: float = 0.0  # confidence reported while the target is lost
-    evidence: tuple[float, float] = (1.0, 1.0)  # last (relative peak, template similarity)
+    evidence: tuple[float, float, float] = (1.0, 1.0, 1.0)  # last (relative peak, NCC first, NCC bank)
 
 
 class ClassicLongTermTracker(BaseTracker):
@@ -96,9 +98,9 @@ class ClassicLongTermTracker(BaseTracker):
         filter's response peak and the box's NCC similarity to the template bank."""
         p = self.params
         relative = peak / self.state.peak_reference
-        similarity = self.bank.similarity(frame, _box(center, size))
-        self.state.evidence = (relative, similarity)
-        logit = p.w_peak * relative + p.w_similarity * similarity + p.bias
+        first, best = self.bank.similarity(frame, _box(center, size))
+        self.state.evidence = (relative, first, best)
+        logit = p.w_peak * relative + p.w_first * first + p.w_bank * best + p.bias
         return 1.0 / (1.0 + math.exp(-max(min(logit, 50.0), -50.0)))
 
     def _track(self, frame: np.ndarray) -> Prediction:

@@ -1,5 +1,6 @@
-"""Hooks around the training loop: logging (JSONL, TensorBoard, progress bar), evaluation and
-checkpointing. Each sees the ``Trainer`` after every step; only rank 0 writes files.
+"""Hooks around the training loop: learning-rate schedule, logging (JSONL, TensorBoard,
+progress bar), evaluation and checkpointing. Each sees the ``Trainer`` after every step, in
+that order; only rank 0 writes files.
 
 Log windows close at every ``log_every`` step *and* at every checkpoint, so a run resumed
 from a checkpoint writes exactly the log lines of an uninterrupted run.
@@ -19,12 +20,13 @@ from tqdm import tqdm
 from ..checkpoint import save_checkpoint, save_weights
 from ..fileio import atomic_write_text
 from . import distributed
+from .optim import lr_factor
 from .seeding import capture_rng_state
 
 if TYPE_CHECKING:
     from .trainer import Trainer
 
-__all__ = ["Hook", "LoggingHook", "EvalHook", "CheckpointHook", "CHECKPOINT_NAME", "WEIGHTS_NAME",
+__all__ = ["Hook", "LRScheduleHook", "LoggingHook", "EvalHook", "CheckpointHook", "CHECKPOINT_NAME", "WEIGHTS_NAME",
            "LOG_NAME", "truncate_log"]
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -41,6 +43,16 @@ class Hook:
 
     def on_failure(self, trainer: "Trainer") -> None:
         """The loop raised: release resources (no collective calls: other ranks may be gone)."""
+
+
+class LRScheduleHook(Hook):
+    """Steps the learning-rate schedule after every optimizer step (before any checkpoint, so a
+    checkpoint holds the schedule's state for the next step)."""
+
+    def after_step(self, trainer):
+        t = trainer.cfg
+        trainer.last_lr = t.optim.lr * lr_factor(trainer.step - 1, t.schedule, t.train.steps)
+        trainer.scheduler.step()
 
 
 def closes_window(trainer: "Trainer") -> bool:

@@ -20,7 +20,7 @@ from ..fileio import atomic_write_text
 from . import distributed
 from .config import TrainConfig, config_to_dict, load_config
 from .data.stream import StreamBatchSampler
-from .hooks import CHECKPOINT_NAME, CheckpointHook, EvalHook, Hook, LoggingHook
+from .hooks import CHECKPOINT_NAME, CheckpointHook, EvalHook, Hook, LoggingHook, LRScheduleHook
 from .methods import resolve_method
 from .optim import build_optimizer, build_scheduler
 from .seeding import restore_rng_state, seed_everything
@@ -138,7 +138,7 @@ def _train(cfg: TrainConfig, out_dir: Path, resume_from: Path | None, device: to
             model, device_ids=[device.index] if device.type == "cuda" else None,
             find_unused_parameters=cfg.train.find_unused_parameters)
     logger = LoggingHook()
-    hooks: list[Hook] = [logger]
+    hooks: list[Hook] = [LRScheduleHook(), logger]
     if setup.evaluate is not None:
         hooks.append(EvalHook(logger))
     hooks += [CheckpointHook(), *extra_hooks]

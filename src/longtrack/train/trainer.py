@@ -1,5 +1,6 @@
 """The training loop: ``outputs = model(batch)``, ``losses = criterion(outputs, batch)``,
-backward on ``losses["loss"]``, clip, step. Everything else is a hook."""
+backward on ``losses["loss"]``, clip, step. Everything else (learning-rate schedule, logging,
+evaluation, checkpoints) is a hook."""
 from __future__ import annotations
 
 import contextlib
@@ -12,7 +13,6 @@ from ..errors import LongtrackError
 from .config import TrainConfig, config_to_dict
 from .distributed import DistInfo
 from .hooks import Hook
-from .optim import lr_factor
 from .setup import TrainingSetup
 
 __all__ = ["Trainer", "move_to_device"]
@@ -51,7 +51,7 @@ class Trainer:
         self.hooks = hooks
         self.last_losses: dict[str, torch.Tensor] = {}
         self.last_grad_norm: torch.Tensor | None = None
-        self.last_lr = cfg.optim.lr
+        self.last_lr = cfg.optim.lr  # base learning rate of the last step (set by LRScheduleHook)
 
     def autocast(self):
         amp = self.cfg.train.amp
@@ -91,8 +91,6 @@ class Trainer:
             if clip > 0:
                 self.last_grad_norm = nn.utils.clip_grad_norm_(self.raw_model.parameters(), clip).detach()
             self.optimizer.step()
-        self.last_lr = self.cfg.optim.lr * lr_factor(self.step, self.cfg.schedule, self.cfg.train.steps)
-        self.scheduler.step()
         self.last_losses = {k: v.detach().float() for k, v in losses.items()}
 
     def train(self, batches) -> None:

@@ -36,7 +36,7 @@ def view_shape(view: ViewConfig) -> tuple[int, int]:
 
 def _pad_colour(frame: np.ndarray, pad) -> tuple[float, float, float]:
     if isinstance(pad, str):
-        return tuple(float(v) for v in frame.reshape(-1, 3).mean(axis=0))
+        return tuple(cv2.mean(frame)[:3])
     return (float(pad),) * 3
 
 
