@@ -9,25 +9,18 @@ TRAIN_TESTS = Path(__file__).resolve().parent
 
 
 def tiny_config(**sections) -> dict:
-    """The tiny test method on the synthetic stream: small frames, small crops."""
-    cfg = {
-        "method": "tiny_method:build",
-        "model": {"width": 8, "dropout": 0.1},
-        "data": {
-            "sources": [{"name": "synthetic", "preset": "mini", "frame_size": [128, 96],
-                         "num_sequences": 40, "cache": 40}],
-            "templates": [{"factor": 2.0, "size": 32}],
-            "search": {"factor": 4.0, "size": 64, "scale_jitter": 0.25, "center_jitter": 3.0},
-            "flip_prob": 0.5,
-        },
-        "optim": {"name": "adamw", "lr": 3e-3, "weight_decay": 1e-4},
-        "schedule": {"name": "cosine", "warmup_steps": 2},
-        "train": {"steps": 8, "batch_size": 4, "log_every": 1, "ckpt_every": 4, "tensorboard": False,
-                  "seed": 1},
-    }
+    """tiny-synth.yaml (the tiny test method on the synthetic stream), shortened to 8 steps of
+    batch 4 with a log line per step, then ``sections`` merged in (a dict updates a section)."""
+    cfg = yaml.safe_load((TRAIN_TESTS / "tiny-synth.yaml").read_text())
+    cfg["train"].update({"steps": 8, "batch_size": 4, "log_every": 1, "ckpt_every": 4})
     for name, values in sections.items():
         cfg[name] = {**cfg.get(name, {}), **values} if isinstance(values, dict) else values
     return cfg
+
+
+@pytest.fixture
+def tiny_synth_yaml() -> Path:
+    return TRAIN_TESTS / "tiny-synth.yaml"
 
 
 @pytest.fixture

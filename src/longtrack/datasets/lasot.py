@@ -43,16 +43,15 @@ def index(root: Path, split: str | None = None, dataset: str = "lasot") -> list[
     return [SequenceEntry(n, partial(load, root, n)) for n in names]
 
 
-def _dataset_names(root: Path) -> dict[str, Path]:
-    return {p.parent.name: p.parent for p in root.glob("*/*/groundtruth.txt")
-            if class_of(p.parent.name) == p.parent.parent.name}
+def _dataset_names(root: Path) -> set[str]:
+    return {p.parent.name for p in root.glob("*/*/groundtruth.txt") if class_of(p.parent.name) == p.parent.parent.name}
 
 
-def _toolkit_names(root: Path) -> dict[str, Path]:
-    return {p.stem: p for p in (root / "annos").glob("*.txt")}
+def _toolkit_names(root: Path) -> set[str]:
+    return {p.stem for p in (root / "annos").glob("*.txt")}
 
 
-def _select_split(root: Path, split: str | None, found: dict[str, Path], dataset: str) -> list[str]:
+def _select_split(root: Path, split: str | None, found: set[str], dataset: str) -> list[str]:
     test_list = root / "testing_set.txt"
     train_list = root / "training_set.txt"
     if split is None:

@@ -60,12 +60,6 @@ def first_frame_size(frames: list[Path]) -> tuple[int, int] | None:
     return image_size(frames[0]) if frames else None
 
 
-def require_dir(path: Path, what: str) -> Path:
-    if not path.is_dir():
-        raise LongtrackError(f"{what} not found: {path}")
-    return path
-
-
 def no_sequences(dataset: str, root: Path, layout: str) -> LongtrackError:
     return LongtrackError(f"no {dataset} sequences found under {root}; expected {layout}")
 

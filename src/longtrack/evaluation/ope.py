@@ -109,25 +109,23 @@ def _check_lengths(pred: np.ndarray, gt: np.ndarray, name: str = "") -> np.ndarr
     return pred
 
 
-def lasot_frame_errors(pred_xywh, gt_xywh, absent) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-frame overlap, centre error and normalized centre error of the visible frames, as
-    ``calc_seq_err_robust.m`` computes them (see the module docstring). Shapes ``(V,)``.
+def _lasot_errors(pred: np.ndarray, gt: np.ndarray, absent: np.ndarray, starts: np.ndarray):
+    """``calc_seq_err_robust.m`` on concatenated sequences (``starts``: first row of each).
 
-    Predictions longer than the ground truth are cut (the toolkit's monkey-17 rule).
+    Returns overlap, centre error and normalized centre error of the visible rows, and the mask
+    of visible rows.
     """
-    gt = np.asarray(gt_xywh, dtype=np.float64).reshape(-1, 4)
-    pred = _check_lengths(pred_xywh, gt)[: len(gt)]
-    absent = np.asarray(absent, dtype=bool).reshape(-1)
     n = len(gt)
     # Replace invalid predictions by the previous (already repaired) one, frame 1 excepted;
     # MATLAB only does it where the ground-truth row has no NaN.
     invalid = np.isnan(pred).any(axis=1) | (pred[:, 2] <= 0) | (pred[:, 3] <= 0)
     replace = invalid & ~np.isnan(gt).any(axis=1)
-    replace[:1] = False
+    replace[starts] = False
     source = np.maximum.accumulate(np.where(replace, 0, np.arange(n)))
     rect = pred[source]
-    rect[:1] = gt[:1]
-    rect, anno = rect[~absent], gt[~absent]
+    rect[starts] = gt[starts]
+    visible = ~absent
+    rect, anno = rect[visible], gt[visible]
 
     center, center_gt = centers_minus_one(rect), centers_minus_one(anno)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -138,19 +136,50 @@ def lasot_frame_errors(pred_xywh, gt_xywh, absent) -> tuple[np.ndarray, np.ndarr
     overlap[valid] = matlab_rect_overlap(rect[valid], anno[valid])
     err[~valid] = -1
     norm_err[~valid] = -1
+    return overlap, err, norm_err, visible
+
+
+def lasot_frame_errors(pred_xywh, gt_xywh, absent) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-frame overlap, centre error and normalized centre error of the visible frames, as
+    ``calc_seq_err_robust.m`` computes them (see the module docstring). Shapes ``(V,)``.
+
+    Predictions longer than the ground truth are cut (the toolkit's monkey-17 rule).
+    """
+    gt = np.asarray(gt_xywh, dtype=np.float64).reshape(-1, 4)
+    pred = _check_lengths(pred_xywh, gt)[: len(gt)]
+    absent = np.asarray(absent, dtype=bool).reshape(-1)
+    overlap, err, norm_err, _ = _lasot_errors(pred, gt, absent, np.array([0]))
     return overlap, err, norm_err
+
+
+def lasot_curves_many(preds, gts, absents) -> list[OpeCurves]:
+    """``lasot_curves`` of many sequences at once (identical numbers, one vectorised pass)."""
+    gts = [np.asarray(g, dtype=np.float64).reshape(-1, 4) for g in gts]
+    lengths = np.array([len(g) for g in gts])
+    if len(gts) == 0 or lengths.min() == 0:
+        raise LongtrackError("every sequence needs at least one frame")
+    pred = np.concatenate([_check_lengths(p, g)[: len(g)] for p, g in zip(preds, gts)])
+    absent = np.concatenate([np.asarray(a, dtype=bool).reshape(-1) for a in absents])
+    if len(absent) != len(pred):
+        raise LongtrackError("absence flags and ground truth differ in length")
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    overlap, err, norm_err, visible = _lasot_errors(pred, np.concatenate(gts), absent, starts)
+    # Slices of the visible rows per sequence.
+    visible_count = np.add.reduceat(visible.astype(np.int64), starts)
+    ends = np.cumsum(visible_count)
+    begins = ends - visible_count
+    eps = np.finfo(float).eps
+    return [OpeCurves(
+        success=count_greater(overlap[b:e], SUCCESS_THRESHOLDS) / (n + eps),
+        precision=count_at_most(err[b:e], PRECISION_THRESHOLDS) / (n + eps),
+        norm_precision=count_at_most(norm_err[b:e], NORM_PRECISION_THRESHOLDS) / (n + eps),
+        convention="lasot") for b, e, n in zip(begins, ends, lengths)]
 
 
 def lasot_curves(pred_xywh, gt_xywh, absent) -> OpeCurves:
     """One sequence's curves in the LaSOT MATLAB convention (``eval_tracker.m``): counts of the
     visible frames divided by the number of all frames (+ eps)."""
-    overlap, err, norm_err = lasot_frame_errors(pred_xywh, gt_xywh, absent)
-    denominator = len(np.asarray(gt_xywh).reshape(-1, 4)) + np.finfo(float).eps
-    return OpeCurves(
-        success=count_greater(overlap, SUCCESS_THRESHOLDS) / denominator,
-        precision=count_at_most(err, PRECISION_THRESHOLDS) / denominator,
-        norm_precision=count_at_most(norm_err, NORM_PRECISION_THRESHOLDS) / denominator,
-        convention="lasot")
+    return lasot_curves_many([pred_xywh], [gt_xywh], [absent])[0]
 
 
 def count_greater(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:

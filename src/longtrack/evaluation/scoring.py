@@ -80,13 +80,19 @@ def score_ope(dataset, sequences, results, convention: str | None = None,
               lsm: bool = False, iou_threshold: float = 0.5) -> dict:
     """OPE scores (see the module docstring) of already-read results."""
     convention = convention or DEFAULT_CONVENTION.get(dataset, "lasot")
-    per_sequence, curves, events = {}, [], []
-    counts, trajectories = [], []
-    for seq, res in zip(sequences, results):
+    per_sequence, events, counts, trajectories = {}, [], [], []
+    for seq in sequences:
+        _check_dense(seq)
+    if convention == "lasot":  # the common case, vectorised over all sequences at once
+        curves = ope.lasot_curves_many([r.boxes for r in results], [s.boxes for s in sequences],
+                                       [s.absent for s in sequences])
+    else:
+        curves = []
+        for seq, res in zip(sequences, results):
+            with _about(seq):
+                curves.append(ope.sequence_curves(res.boxes, seq.boxes, seq.absent, convention))
+    for seq, res, c in zip(sequences, results, curves):
         with _about(seq):
-            _check_dense(seq)
-            c = ope.sequence_curves(res.boxes, seq.boxes, seq.absent, convention)
-            curves.append(c)
             s = c.scores()
             entry = {k: s[k] for k in ("success_auc", "precision", "norm_precision", "success_rate_50")}
             if lsm:

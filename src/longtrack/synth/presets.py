@@ -27,7 +27,7 @@ EFFECT_STREAM = 6      # illumination, blur, sensor noise level
 NOISE_STREAM = 7       # sensor-noise tile
 FRAME_STREAM = 100     # per-frame draws: (seed, FRAME_STREAM, i)
 
-MIN_SIZE, MAX_SIZE = 64, 4096
+MIN_SIZE, MAX_SIZE = 64, 2048
 
 
 def stream(seed: int, *keys: int) -> np.random.Generator:

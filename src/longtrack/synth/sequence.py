@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Iterator
 
@@ -168,7 +168,12 @@ class SynthSequence:
             attributes={"full_occlusion": self.full_occlusion, "out_of_view": self.out_of_view},
             image_size=(self.width, self.height),
             meta={"class": self.class_name, "synthetic": True, "seed": self.seed, "preset": self.preset},
-            loader=lambda path: self.render(int(Path(path).stem) - 1))
+            loader=partial(_render_frame_file, self))
+
+
+def _render_frame_file(seq: SynthSequence, path) -> np.ndarray:
+    """Loader of ``to_sequence``: ``.../img/00000042.jpg`` is frame 41."""
+    return seq.render(int(Path(path).stem) - 1)
 
 
 def make_sequence(preset: str = "lt", split: str = "test", index: int = 0, size=None, seed: int | None = None,

@@ -22,7 +22,9 @@ import numpy as np
 
 from ..api import BaseTracker, Box, Prediction
 from ..errors import LongtrackError
+from ..boxes import iou
 from .correlation_filter import CorrelationFilter, CorrelationFilterParams
+from .distractors import DistractorMemory
 from .redetector import RedetectorParams, TemplateBank
 
 
@@ -38,6 +40,7 @@ class ClassicLTParams:
     template_interval: int = 25  # frames between two templates added to the bank
     redetect_ncc: float = 0.55  # a global candidate needs this NCC score ...
     redetect_confidence: float = 0.5  # ... and this confidence of the local filter placed on it
+    distractor_interval: int = 10  # frames between whole-frame searches for look-alikes while confident
     reference_rate: float = 0.05  # running level of the response peak while confident
     # confidence = sigmoid(w_peak * relative peak + w_first * NCC with the first template
     #                      + w_bank * best NCC with any template + bias)
@@ -82,6 +85,7 @@ class ClassicLongTermTracker(BaseTracker):
         self.params = ClassicLTParams(**{**params.__dict__, **overrides})
         self.filter = CorrelationFilter(self.params.filter)
         self.bank = TemplateBank(self.params.redetector)
+        self.distractors = DistractorMemory()
         self.state: ClassicLTState | None = None
 
     def _initialize(self, frame: np.ndarray, box: Box) -> None:
@@ -89,6 +93,7 @@ class ClassicLongTermTracker(BaseTracker):
         center, size = (x + w / 2.0, y + h / 2.0), (w, h)
         self.filter.initialize(frame, center, size)
         self.bank.reset(frame, box)
+        self.distractors.reset()
         self.state = ClassicLTState(center=center, size=size)
         # The response of the fresh model on its own frame sets the first reference level.
         self.state.peak_reference = max(self.filter.detect(frame, center, size).peak, 1e-3)
@@ -125,6 +130,8 @@ class ClassicLongTermTracker(BaseTracker):
             if conf >= p.template_threshold and s.frame_index - s.last_template_frame >= p.template_interval:
                 if self.bank.add(frame, _box(s.center, s.size)):
                     s.last_template_frame = s.frame_index
+            if s.frame_index % p.distractor_interval == 0:
+                self._remember_distractors(frame)
         else:
             s.low_count += 1
             s.center = det.center  # keep following the best local guess while it is uncertain
@@ -133,19 +140,30 @@ class ClassicLongTermTracker(BaseTracker):
                 s.lost_score = conf
         return Prediction(_box(s.center, s.size), conf, conf >= p.presence_threshold)
 
+    def _remember_distractors(self, frame: np.ndarray) -> None:
+        """While the target is known: every other strong match in the frame is a look-alike."""
+        target = _box(self.state.center, self.state.size)
+        others = [c.box for c in self.bank.search(frame, self.state.size)
+                  if c.score >= self.params.redetect_ncc and iou(c.box, target) < 0.3]
+        self.distractors.observe(others, self.state.frame_index)
+
     def _redetect(self, frame: np.ndarray):
-        """Global search: NCC candidates, each verified by the local filter placed on it.
-        Returns (centre, size, confidence) of an accepted candidate, or None."""
+        """Global search: NCC candidates not explained by a remembered distractor, each verified
+        by the local filter placed on it. Returns (centre, size, confidence) or None."""
         p, s = self.params, self.state
-        best = None
+        best, explained = None, []
         for cand in self.bank.search(frame, s.size):
             if cand.score < p.redetect_ncc:
+                continue
+            if self.distractors.explains(cand.box, s.frame_index):
+                explained.append(cand.box)
                 continue
             x, y, w, h = cand.box
             det = self.filter.detect(frame, (x + w / 2.0, y + h / 2.0), (w, h))
             conf = self.confidence(frame, det.peak, det.center, det.size)
             if best is None or conf > best[2]:
                 best = (det.center, det.size, conf)
+        self.distractors.observe(explained, s.frame_index)
         if best is not None and best[2] >= p.redetect_confidence:
             return best
         # Still lost: report a confidence below the presence threshold.

@@ -26,13 +26,14 @@ def orientation_histograms(gray: np.ndarray, cell: int) -> np.ndarray:
     upper = (lower + 1) % NUM_ORIENTATIONS
     upper_weight = position - np.floor(position)
     height, width = gray.shape
-    lower_part, upper_part = magnitude * (1.0 - upper_weight), magnitude * upper_weight
-    bins = np.empty((height, width, NUM_ORIENTATIONS), np.float32)
-    for b in range(NUM_ORIENTATIONS):
-        bins[:, :, b] = np.where(lower == b, lower_part, 0.0) + np.where(upper == b, upper_part, 0.0)
-    cells = cv2.resize(bins, (width // cell, height // cell), interpolation=cv2.INTER_AREA)
-    if cells.ndim == 2:
-        cells = cells[:, :, None]
+    rows, cols = height // cell, width // cell
+    # Pool straight into (cell, bin) slots with two weighted bincounts (one per neighbouring bin).
+    cell_index = (np.arange(height)[:, None] // cell * cols + np.arange(width)[None, :] // cell)
+    slots = cell_index * NUM_ORIENTATIONS
+    total = rows * cols * NUM_ORIENTATIONS
+    pooled = np.bincount((slots + lower).ravel(), (magnitude * (1.0 - upper_weight)).ravel(), total)
+    pooled += np.bincount((slots + upper).ravel(), (magnitude * upper_weight).ravel(), total)
+    cells = (pooled / (cell * cell)).reshape(rows, cols, NUM_ORIENTATIONS).astype(np.float32)
     energy = cv2.boxFilter((cells ** 2).sum(axis=2), -1, (3, 3), normalize=True, borderType=cv2.BORDER_REPLICATE)
     normalised = cells / np.sqrt(energy * NUM_ORIENTATIONS + 1e-4)[:, :, None]
     return np.minimum(normalised, HOG_CLIP).astype(np.float32)

@@ -20,7 +20,7 @@ class RedetectorParams:
     scales: tuple[float, ...] = (0.7, 0.84, 1.0, 1.19, 1.42)  # relative to the last known size
     working_size: float = 24.0  # the template's sqrt area in pixels after downscaling the frame
     bank_size: int = 4  # recent templates besides the first one
-    num_candidates: int = 3  # candidates returned per search
+    num_candidates: int = 5  # candidates returned per search (the target and a few look-alikes)
     min_template_px: int = 6  # templates smaller than this (either side) are not searched
     verify_margin: float = 0.15  # similarity() lets the box shift by this fraction of its size
 
