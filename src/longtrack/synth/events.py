@@ -177,9 +177,11 @@ def occluder_path(rng, event: Event, target_xy: np.ndarray, offsets: np.ndarray,
                   width: int, height: int, margin: float, parked: np.ndarray) -> np.ndarray:
     """Centre track ``(N, 2)`` of the occluder of an occlusion event.
 
-    It arrives from outside the frame along a direction, covers the target while keeping
-    ``target + offset`` (``offsets``: ``(N, 2)``), then leaves on the opposite side; it is
-    parked far outside the view before and after.
+    The occluder keeps ``target + offset`` (``offsets``: ``(N, 2)``) plus a slide along the
+    event's heading: it arrives from outside the frame, covers the target while following it,
+    then slides out on the opposite side. Relative to the target it only ever moves along the
+    heading, so a side occluder never covers more than during the cover phase. It is parked far
+    outside the view before and after.
     """
     arrive, cover, leave = event.phases
     s = event.start
@@ -188,13 +190,13 @@ def occluder_path(rng, event: Event, target_xy: np.ndarray, offsets: np.ndarray,
     direction = np.array([math.cos(heading), math.sin(heading)])
     xy = np.repeat(parked[None], len(target_xy), axis=0)
     first, last = s + arrive, s + arrive + cover - 1
-    src = glued[first] - direction * (_exit_distance(glued[first], -direction, width, height) + radius + margin)
-    dst = glued[last] + direction * (_exit_distance(glued[last], direction, width, height) + radius + margin)
-    ease_in = smoothstep(np.arange(arrive) / arrive)[:, None]
-    xy[s:first] = src + ease_in * (glued[s:first] - src)
+    away_in = _exit_distance(glued[s], -direction, width, height) + radius + margin
+    away_out = _exit_distance(glued[event.end - 1], direction, width, height) + radius + margin
+    slide_in = (1.0 - smoothstep(np.arange(arrive) / arrive))[:, None] * away_in
+    xy[s:first] = glued[s:first] - direction * slide_in
     xy[first:last + 1] = glued[first:last + 1]
-    ease_out = smoothstep(np.arange(1, leave + 1) / leave)[:, None]
-    xy[last + 1:event.end] = glued[last + 1:event.end] + ease_out * (dst - glued[last + 1:event.end])
+    slide_out = smoothstep(np.arange(1, leave + 1) / leave)[:, None] * away_out
+    xy[last + 1:event.end] = glued[last + 1:event.end] + direction * slide_out
     return xy
 
 
