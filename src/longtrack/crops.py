@@ -42,13 +42,15 @@ class CropTransform:
         """Map ``(..., 4)`` xywh boxes from frame to crop coordinates."""
         b = np.asarray(box_xywh, dtype=np.float64)
         s = self.scale
-        return np.concatenate([(b[..., 0:1] - self.x0) * s, (b[..., 1:2] - self.y0) * s, b[..., 2:4] * s], axis=-1)
+        corner = np.array([self.x0, self.y0])
+        return np.concatenate([(b[..., 0:2] - corner) * s, b[..., 2:4] * s], axis=-1)
 
     def box_to_frame(self, box_xywh_in_crop) -> np.ndarray:
         """Map ``(..., 4)`` xywh boxes from crop to frame coordinates (inverse of ``box_to_crop``)."""
         b = np.asarray(box_xywh_in_crop, dtype=np.float64)
         s = self.scale
-        return np.concatenate([b[..., 0:1] / s + self.x0, b[..., 1:2] / s + self.y0, b[..., 2:4] / s], axis=-1)
+        corner = np.array([self.x0, self.y0])
+        return np.concatenate([b[..., 0:2] / s + corner, b[..., 2:4] / s], axis=-1)
 
     def points_to_frame(self, points_xy) -> np.ndarray:
         """Map ``(..., 2)`` points from crop to frame coordinates."""

@@ -114,3 +114,18 @@ def test_cli_votlt_and_oxuva_assessments(shared_dir, tmp_path):
     assert main(args) == 0
     got = json.loads(out.read_text())
     assert got["lct"]["max_gm"] == pytest.approx(expected["trackers"]["lct"]["max_gm"], abs=1e-12)
+
+
+@pytest.mark.parametrize("case,dataset,results", [("vot_lt_1", "votlt2020", "results"), ("otb", "otb", "results"),
+                                                  ("got10k", "got10k", "results"),
+                                                  ("oxuva_synth_1", "oxuva", "predictions")])
+def test_sequence_order_does_not_change_scores(shared_dir, case, dataset, results):
+    root, expected = _case(shared_dir, case)
+    sequences = load_dataset(dataset, root / ("sequences" if case == "otb" else "."))
+    shuffled = [sequences[i] for i in np.random.default_rng(0).permutation(len(sequences))]
+    tracker = next(iter(expected["trackers"]))
+    a = score_results(dataset, sequences, root / results / tracker)
+    b = score_results(dataset, shuffled, root / results / tracker)
+    for key in ("success_auc", "precision", "recall", "f_score", "ao", "sr50", "tpr", "tnr", "max_gm"):
+        if key in a:
+            assert a[key] == pytest.approx(b[key], abs=1e-12), key

@@ -138,3 +138,21 @@ def test_trackingnet_rounds_boxes_and_integrates_by_trapezoid():
     c = ope.trackingnet_curves(pred, gt)
     assert c.success[:-1].tolist() == [1.0] * 20
     assert c.scores()["success_auc"] == pytest.approx(0.975)
+
+
+def test_batched_lasot_equals_one_by_one():
+    rng = np.random.default_rng(7)
+    preds, gts, absents = [], [], []
+    for n in (1, 5, 40, 3):
+        gt = np.column_stack([rng.uniform(0, 300, (n, 2)), rng.uniform(-2, 60, (n, 2))])
+        pred = gt + rng.normal(0, 6, gt.shape)
+        pred[rng.random(n) < 0.2] = np.nan
+        preds.append(pred)
+        gts.append(gt)
+        absents.append(rng.random(n) < 0.3)
+    many = ope.lasot_curves_many(preds, gts, absents)
+    for m, p, g, a in zip(many, preds, gts, absents):
+        one = ope.lasot_curves(p, g, a)
+        np.testing.assert_array_equal(m.success, one.success)
+        np.testing.assert_array_equal(m.precision, one.precision)
+        np.testing.assert_array_equal(m.norm_precision, one.norm_precision)

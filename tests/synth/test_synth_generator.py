@@ -190,6 +190,7 @@ def test_splits_never_overlap_and_name_the_seed():
 def test_explicit_seed_size_and_frame_count_overrides():
     seq = make_sequence("mini", "test", 0, size=(200, 150), seed=7, num_frames=150)
     assert (seq.width, seq.height, len(seq), seq.seed) == (200, 150, 150, 7)
+    assert seq.split == "train"  # an explicit seed belongs to the split whose range holds it
     assert seq.render(149).shape == (150, 200, 3)
     listed = list(iter_sequences("mini", "val", 3, seed=40))
     assert [s.seed for s in listed] == [40, 41, 42] and [s.name.rsplit("-", 1)[1] for s in listed] == ["1", "2", "3"]

@@ -82,7 +82,8 @@ def test_pair_boxes_match_the_pixels_of_each_crop(flip):
         sample = data[(0, index)]
         for kind in ("template", "search"):
             image, box = sample[f"{kind}_images"][0], sample[f"{kind}_boxes"][0]
-            np.testing.assert_allclose(_bright_box(image[1] > 127), _clipped(box, image.shape[2], image.shape[1]), atol=1.5)
+            expected = _clipped(box, image.shape[2], image.shape[1])
+            np.testing.assert_allclose(_bright_box(image[1] > 127), expected, atol=1.5)
 
 
 def test_same_key_same_sample_other_key_other_sample():
@@ -199,9 +200,9 @@ def test_a_dataset_on_disk_is_a_source(tmp_path):
 
 
 def test_synthetic_multi_instance_pairs_carry_every_shared_instance():
-    cfg = _data(kind="multi_instance", sources=(SourceConfig("synthetic", frame_size=(128, 96), num_sequences=3),),
-                templates=(ViewConfig(mode="full", size=(128, 96)),), search=ViewConfig(mode="full", size=(128, 96)),
-                samples_per_video=2)
+    full = ViewConfig(mode="full", size=(128, 96))
+    source = SourceConfig("synthetic", frame_size=(128, 96), num_sequences=3)
+    cfg = _data(kind="multi_instance", sources=(source,), templates=(full,), search=full, samples_per_video=2)
     data = TrackingSamples(cfg, seed=0)
     a, b, c = data[(0, 0)], data[(0, 1)], data[(0, 2)]
     for sample in (a, b, c):

@@ -83,7 +83,8 @@ def build_with_eval(cfg, device) -> TrainingSetup:
 def build_without_total(cfg, device) -> TrainingSetup:
     setup = build(cfg, device)
     criterion = setup.criterion
-    setup.criterion = lambda outputs, batch: {k: v for k, v in criterion(outputs, batch).items() if k != "loss"}
+    setup.criterion = lambda outputs, batch: {
+        k: v for k, v in criterion(outputs, batch).items() if k != "loss"}
     return setup
 
 

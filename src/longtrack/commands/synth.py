@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", default=None, metavar="WxH",
                         help="frame size, e.g. 640x480 (default: the preset's, 480x360 for lt/st, 320x240 for mini)")
     parser.add_argument("--seed", type=int, default=None, metavar="S",
-                        help="use seeds S, S+1, ... instead of the split's own seeds")
+                        help="use seeds S, S+1, ... instead of the split's own seeds (each sequence then "
+                             "belongs to the split whose seed range holds its seed)")
     parser.add_argument("--num-frames", type=int, default=None, metavar="F",
                         help="override the drawn length of every sequence (events are scaled to fit)")
 
@@ -33,13 +34,18 @@ def run(args: argparse.Namespace) -> int:
 
     from ..errors import LongtrackError
     from ..fileio import atomic_path, check_writable
-    from ..synth import iter_sequences, parse_size, write_lasot
+    from ..synth import make_sequence, parse_size, write_lasot
+    from ..synth.planner import drawn_length
+    from ..synth.presets import get_preset, get_split
 
     if args.num < 1:
         raise LongtrackError(f"--num must be 1 or more, got {args.num}")
     if args.seed is not None and args.seed < 0:
         raise LongtrackError(f"--seed must be 0 or more, got {args.seed}")
     size = parse_size(args.size) if args.size is not None else None
+    split = get_split(args.split)
+    seeds = [split.seed(k) if args.seed is None else args.seed + k for k in range(args.num)]
+    make_sequence(args.preset, args.split, 0, size, seeds[0], args.num_frames)  # bad settings fail here
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise LongtrackError(f"--out {out} is a file, expected a folder")
@@ -47,12 +53,13 @@ def run(args: argparse.Namespace) -> int:
     if not os.access(out, os.W_OK | os.X_OK):
         raise LongtrackError(f"output folder {out} is not writable")
 
-    sequences = list(iter_sequences(args.preset, args.split, args.num, size=size, seed=args.seed,
-                                    num_frames=args.num_frames))
-    total = sum(len(s) for s in sequences)
+    # sequences are made one at a time: each holds its canvas and sprites while it is written
+    preset = get_preset(args.preset)
+    total = args.num * args.num_frames if args.num_frames else sum(drawn_length(preset, s) for s in seeds)
     names = []
     with tqdm(total=total, unit="frame", desc="synth", disable=None, file=sys.stderr) as bar:
-        for seq in sequences:
+        for index, seed in enumerate(seeds):
+            seq = make_sequence(args.preset, args.split, index, size, seed, args.num_frames)
             bar.set_postfix_str(seq.name)
             write_lasot(seq, out, progress=bar.update)
             names.append(seq.name)

@@ -16,6 +16,7 @@ from ..errors import LongtrackError
 
 CONVERTERS: dict[str, str] = {
     "procontext": "longtrack.convert.procontext:convert",
+    "tanet": "longtrack.convert.tanet:convert",
 }
 
 

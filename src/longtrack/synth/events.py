@@ -173,7 +173,7 @@ def _exit_distance(point, direction, width, height) -> float:
     return max(min(steps), 0.0)
 
 
-def occluder_path(rng, event: Event, target_xy: np.ndarray, offsets: np.ndarray, radius: float,
+def occluder_path(event: Event, target_xy: np.ndarray, offsets: np.ndarray, radius: float,
                   width: int, height: int, margin: float, parked: np.ndarray) -> np.ndarray:
     """Centre track ``(N, 2)`` of the occluder of an occlusion event.
 

@@ -92,10 +92,15 @@ class SequencePlan:
         return len(self.shake)
 
 
+def drawn_length(preset: PresetConfig, seed: int) -> int:
+    """The number of frames of the sequence with ``seed`` (the layout stream's first draw)."""
+    return int(stream(seed, LAYOUT_STREAM).integers(preset.num_frames[0], preset.num_frames[1] + 1))
+
+
 def plan_sequence(preset: PresetConfig, seed: int, width: int, height: int,
                   num_frames: int | None = None) -> SequencePlan:
     layout = stream(seed, LAYOUT_STREAM)
-    n = int(layout.integers(preset.num_frames[0], preset.num_frames[1] + 1))
+    n = int(layout.integers(preset.num_frames[0], preset.num_frames[1] + 1))  # = drawn_length()
     n = n if num_frames is None else int(num_frames)
     target_class = CLASSES[int(layout.integers(0, len(CLASSES)))]
     n_distractors = int(layout.integers(preset.same_class_distractors[0], preset.same_class_distractors[1] + 1))
@@ -236,7 +241,7 @@ def _plan_occluders(rng, looks, objects, events, width, height, shake_max, absen
         if event.type == "full_occlusion":
             event.parameters["heading"] = rng.uniform(0, 2 * math.pi)
             offsets = np.zeros((n, 2))
-            xy = occluder_path(rng, event, target_xy, offsets, math.hypot(half_w, half_h), width, height,
+            xy = occluder_path(event, target_xy, offsets, math.hypot(half_w, half_h), width, height,
                                shake_max + 2.0, parked)
         else:
             side = ("left", "right", "top", "bottom")[int(rng.integers(0, 4))]
@@ -245,7 +250,7 @@ def _plan_occluders(rng, looks, objects, events, width, height, shake_max, absen
             coverage = rng.uniform(0.25, 0.5)
             for attempt in range(6):
                 offsets = side_offsets(side, coverage, rel_box, (half_w, half_h))
-                xy = occluder_path(rng, event, target_xy, offsets, math.hypot(half_w, half_h), width, height,
+                xy = occluder_path(event, target_xy, offsets, math.hypot(half_w, half_h), width, height,
                                    shake_max + 2.0, parked)
                 seen = _target_visibility(target, xy, half_w, half_h, look, window, width, height, absent_below)
                 if seen.min() >= absent_below + 0.15:

@@ -130,6 +130,11 @@ SPLITS: dict[str, Split] = {
 }
 
 
+def split_of(seed: int) -> str | None:
+    """The split whose seed range holds ``seed`` (None beyond all of them)."""
+    return next((name for name, split in SPLITS.items() if seed in split), None)
+
+
 def get_preset(name: str) -> PresetConfig:
     if name not in PRESETS:
         raise LongtrackError(f"unknown synthetic preset {name!r}; known: {', '.join(PRESETS)}")

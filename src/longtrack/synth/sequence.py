@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import LongtrackError
 from .annotate import annotate
 from .planner import SequencePlan, plan_sequence
-from .presets import GENERATOR_VERSION, check_size, get_preset, get_split
+from .presets import GENERATOR_VERSION, check_size, get_preset, get_split, split_of
 from .render import build_assets, render_frame
 
 
@@ -181,7 +181,8 @@ def make_sequence(preset: str = "lt", split: str = "test", index: int = 0, size=
     """The synthetic sequence ``index`` of ``split`` (deterministic).
 
     ``seed=None`` uses the split's seed for ``index`` (splits never share a seed); an explicit
-    ``seed`` overrides it. ``size=(W, H)`` overrides the preset's frame size and ``num_frames``
+    ``seed`` overrides it, and the sequence then belongs to the split whose range holds that seed
+    (``seq.split``, None beyond all ranges). ``size=(W, H)`` overrides the preset's frame size and ``num_frames``
     its drawn length (events are scaled to fit; too few frames is an error).
     """
     config = get_preset(preset)
@@ -196,6 +197,7 @@ def make_sequence(preset: str = "lt", split: str = "test", index: int = 0, size=
         seed = int(seed)
         if not 0 <= seed < 2**63:
             raise LongtrackError(f"seed must be a non-negative integer, got {seed}")
+        split = split_of(seed)
     width, height = check_size(config.size if size is None else size)
     if num_frames is not None and int(num_frames) < 2:
         raise LongtrackError(f"num_frames must be >= 2, got {num_frames}")

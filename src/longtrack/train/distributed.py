@@ -16,7 +16,7 @@ import torch.distributed as dist
 from ..errors import LongtrackError
 
 __all__ = ["DistInfo", "local_info", "init_distributed", "pick_device", "barrier", "all_reduce_sum",
-           "all_gather_objects", "broadcast_object", "shutdown"]
+           "all_gather_objects", "shutdown"]
 
 
 @dataclass(frozen=True)
@@ -92,15 +92,6 @@ def all_gather_objects(obj) -> list:
     out = [None] * dist.get_world_size()
     dist.all_gather_object(out, obj)
     return out
-
-
-def broadcast_object(obj, src: int = 0):
-    """Rank ``src``'s ``obj`` on every process."""
-    if not (dist.is_available() and dist.is_initialized()):
-        return obj
-    box = [obj]
-    dist.broadcast_object_list(box, src=src)
-    return box[0]
 
 
 def shutdown() -> None:

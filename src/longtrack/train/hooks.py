@@ -26,7 +26,8 @@ from .seeding import capture_rng_state
 if TYPE_CHECKING:
     from .trainer import Trainer
 
-__all__ = ["Hook", "LRScheduleHook", "LoggingHook", "EvalHook", "CheckpointHook", "CHECKPOINT_NAME", "WEIGHTS_NAME",
+__all__ = ["Hook", "LRScheduleHook", "LoggingHook", "EvalHook", "CheckpointHook", "CHECKPOINT_NAME",
+           "WEIGHTS_NAME",
            "LOG_NAME", "truncate_log"]
 
 CHECKPOINT_NAME = "checkpoint.pt"

@@ -20,7 +20,8 @@ from ..fileio import atomic_write_text
 from . import distributed
 from .config import TrainConfig, config_to_dict, load_config
 from .data.stream import StreamBatchSampler
-from .hooks import CHECKPOINT_NAME, CheckpointHook, EvalHook, Hook, LoggingHook, LRScheduleHook
+from .hooks import (CHECKPOINT_NAME, WEIGHTS_NAME, CheckpointHook, EvalHook, Hook, LoggingHook,
+                    LRScheduleHook)
 from .methods import resolve_method
 from .optim import build_optimizer, build_scheduler
 from .seeding import restore_rng_state, seed_everything
@@ -49,9 +50,10 @@ def _check_same_run(saved: dict, current: dict, path: Path) -> None:
     changed = sorted(k for k in old.keys() | new.keys()
                      if old.get(k) != new.get(k) and k not in RESUMABLE_CHANGES)
     if changed:
-        raise LongtrackError(f"cannot resume from {path}: the config changed in {', '.join(changed[:6])}"
-                             f"{' ...' if len(changed) > 6 else ''} (only {', '.join(sorted(RESUMABLE_CHANGES))}"
-                             " may change); use a new --out to train the new config")
+        shown = ", ".join(changed[:6]) + (" ..." if len(changed) > 6 else "")
+        allowed = ", ".join(sorted(RESUMABLE_CHANGES))
+        raise LongtrackError(f"cannot resume from {path}: the config changed in {shown} (only {allowed} "
+                             "may change); use a new --out to train the new config")
 
 
 def _worker_init(_worker_id: int) -> None:
@@ -129,6 +131,10 @@ def _train(cfg: TrainConfig, out_dir: Path, resume_from: Path | None, device: to
         if info.rank < len(rng):  # a run resumed on more processes seeds the new ones afresh
             restore_rng_state(rng[info.rank])
         start_step = int(ckpt["step"])
+        if start_step >= cfg.train.steps and (out_dir / WEIGHTS_NAME).is_file():
+            if info.is_main:
+                print(f"longtrack train: {out_dir} already finished its {cfg.train.steps} steps")
+            return out_dir
         if info.is_main:
             print(f"longtrack train: resuming {out_dir} at step {start_step}")
     if info.is_main:

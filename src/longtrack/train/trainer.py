@@ -73,6 +73,10 @@ class Trainer:
         if "loss" not in losses:
             raise LongtrackError(f"method '{self.cfg.method}': the criterion returned no 'loss' entry "
                                  f"(got {', '.join(losses) or 'nothing'})")
+        not_scalar = [k for k, v in losses.items() if not isinstance(v, torch.Tensor) or v.dim() != 0]
+        if not_scalar:
+            raise LongtrackError(f"method '{self.cfg.method}': the criterion's '{not_scalar[0]}' is not a "
+                                 "scalar tensor (reduce it to one number)")
         loss = losses["loss"]
         if not torch.isfinite(loss.detach()).all():
             raise LongtrackError(f"step {self.step + 1}: the loss is {loss.item()} (diverged); lower "

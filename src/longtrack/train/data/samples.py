@@ -162,7 +162,7 @@ class TrackingSamples(torch.utils.data.Dataset):
             pick = [order[int(i)] for i in shared_ids]
         else:  # the instances whose centre falls inside the view, target first
             centres = mapped[:, :2] + mapped[:, 2:] / 2
-            inside = (centres[:, 0] >= 0) & (centres[:, 0] < width) & (centres[:, 1] >= 0) & (centres[:, 1] < height)
+            inside = ((centres >= 0) & (centres < [width, height])).all(axis=1)
             pick = sorted(np.flatnonzero(inside).tolist(), key=lambda k: ids[k] != video.target_identity)[:m]
         out_boxes = np.zeros((m, 4))
         out_ids = np.full(m, -1, dtype=np.int64)

@@ -37,6 +37,3 @@ class StreamBatchSampler:
         while True:
             yield self.keys_for_step(step)
             step += 1
-
-    def state_dict(self) -> dict:
-        return {"global_batch": self.global_batch, "samples_per_epoch": self.samples_per_epoch}

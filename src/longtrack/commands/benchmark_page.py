@@ -1,0 +1,140 @@
+"""``longtrack benchmark-page [--trackers ...] [--num 10] [--root DIR] [--out docs/benchmark.md]
+[--workers N]``: write the synthetic long-term test benchmark once, run every tracker on it
+(resuming finished sequences), score them, and write the page and its plots.
+
+A learned tracker gets a row for its shipped (or ``--weights NAME=PATH``) weights and an
+"untrained" row (random initialisation, folder ``<name>-untrained``); ``--no-untrained`` skips
+those. The page shows every complete result folder of the benchmark, not only this run's.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+
+HELP = "regenerate docs/benchmark.md: every tracker on the synthetic long-term test benchmark"
+DEFAULT_RESULTS = Path("runs/benchmark")
+DEFAULT_OUT = Path("docs/benchmark.md")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--trackers", nargs="+", metavar="NAME",
+                        help="trackers to run (default: every registered tracker)")
+    parser.add_argument("--weights", action="append", metavar="TRACKER=PATH",
+                        help="weights for a learned tracker's row (repeatable; default: shipped weights)")
+    parser.add_argument("--no-untrained", action="store_true",
+                        help="skip the untrained (random initialisation) rows of learned trackers")
+    parser.add_argument("--num", type=int, default=10, metavar="N", help="sequences 0..N-1 (default 10)")
+    parser.add_argument("--root", type=Path, metavar="DIR",
+                        help="where the benchmark's sequences are (written if missing; default "
+                             "~/.cache/longtrack/synth-lt-v<generator version>)")
+    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
+                        help=f"result folders go to DIR/<benchmark id>/<row>/ (default {DEFAULT_RESULTS})")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="FILE.md",
+                        help=f"the page (default {DEFAULT_OUT}); plots go to the folder of the same "
+                             "name without .md")
+    parser.add_argument("--workers", type=int, default=1, metavar="N", help="tracker processes (default 1)")
+    parser.add_argument("--device", default="cpu", help="torch device for learned trackers (default cpu)")
+    quick = parser.add_argument_group("quick checks (the page then says it is not the standard benchmark)")
+    quick.add_argument("--preset", default="lt", help="synthetic preset (default lt)")
+    quick.add_argument("--size", metavar="WxH", help="frame size override")
+    quick.add_argument("--num-frames", type=int, metavar="F", help="frames per sequence override")
+
+
+def _command_line(args, trackers: list[str]) -> str:
+    words = ["longtrack", "benchmark-page", "--trackers", *trackers, "--num", str(args.num)]
+    for item in args.weights or []:
+        words += ["--weights", item]
+    if args.no_untrained:
+        words.append("--no-untrained")
+    if args.workers != 1:
+        words += ["--workers", str(args.workers)]
+    if args.device != "cpu":
+        words += ["--device", args.device]
+    if args.root is not None:
+        words += ["--root", str(args.root)]
+    if args.results != DEFAULT_RESULTS:
+        words += ["--results", str(args.results)]
+    if args.out != DEFAULT_OUT:
+        words += ["--out", str(args.out)]
+    for flag, value in (("--preset", None if args.preset == "lt" else args.preset), ("--size", args.size),
+                        ("--num-frames", args.num_frames)):
+        if value is not None:
+            words += [flag, str(value)]
+    return shlex.join(words)
+
+
+def _run_all(runs, sequences, results_dir, args) -> dict[str, str]:
+    """Run each planned row; return ``{folder: what failed}``."""
+    from ..errors import LongtrackError
+    from ..evaluation.runner import run_tracker_on_dataset
+
+    failures = {}
+    for run in runs:
+        print(f"{run.folder}: tracking {len(sequences)} sequences", file=sys.stderr, flush=True)
+        try:
+            summary = run_tracker_on_dataset(run.tracker, "synthetic", sequences, results_dir, weights=run.weights,
+                                             device=args.device, workers=args.workers, progress=True,
+                                             name=run.folder)
+        except LongtrackError as exc:
+            failures[run.folder] = str(exc)
+            print(f"longtrack benchmark-page: {run.folder}: {exc}", file=sys.stderr)
+            continue
+        if summary.failed:
+            first = next(iter(summary.failed.values()))
+            failures[run.folder] = f"{len(summary.failed)} sequence(s) failed, e.g. {first}"
+    return failures
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..datasets import load_dataset
+    from ..errors import LongtrackError
+    from ..evaluation import benchmark_page as page
+    from ..evaluation.benchmark_markdown import PageInputs, render_page
+    from ..evaluation.plots import plot_results
+    from ..evaluation.report import write_json
+    from ..evaluation.synth_benchmark import SynthBenchmark, default_cache_root, ensure_written
+    from ..fileio import atomic_write_text, check_writable
+    from ..synth import parse_size
+
+    if args.workers < 1:
+        raise LongtrackError(f"--workers must be 1 or more, got {args.workers}")
+    check_writable(args.out)
+    bench = SynthBenchmark(args.num, args.preset, parse_size(args.size) if args.size else None, args.num_frames)
+    trackers = list(dict.fromkeys(args.trackers or page.default_trackers()))
+    runs, not_listed = page.plan_runs(trackers, page.parse_weights_options(args.weights), not args.no_untrained)
+    show = sys.stderr.isatty()
+
+    root = args.root if args.root is not None else default_cache_root(bench)
+    print(f"{bench.id}: sequences in {root} (written once if missing)", file=sys.stderr, flush=True)
+    names = ensure_written(bench, root, progress=show)
+    sequences = load_dataset("synthetic", root, sequences=names, progress=show)
+    results_dir = args.results / bench.id
+    failures = _run_all(runs, sequences, results_dir, args)
+
+    rows = page.collect_rows(results_dir, sequences)
+    scored = {r.folder: r.scores for r in rows if r.scores is not None}
+    plots_dir = args.out.with_suffix("")
+    plots = []
+    if scored:
+        plots = plot_results(scored, "ope", plots_dir, bench.id, sequences)
+        redetect = page.plot_redetection(rows, plots_dir / "redetection.png")
+        plots += [redetect] if redetect is not None else []
+        write_json(results_dir / "scores.json", scored)
+    on_page = {(r.record or {}).get("tracker") for r in rows} | set(trackers)
+    ordered = [t for t in page.default_trackers() if t in on_page] + sorted(on_page - set(page.default_trackers()) - {None})
+    registered_without_row = {t: "not run on this benchmark yet (`longtrack benchmark-page --trackers "
+                                 f"{t}`)" for t in page.default_trackers() if t not in on_page}
+    text = render_page(PageInputs(
+        benchmark=bench, sequences=sequences, rows=rows, not_listed={t: why for t, why in {**registered_without_row, **not_listed}.items() if t not in scored},
+        failures=failures, plots=[Path(os.path.relpath(p, args.out.parent)) for p in plots],
+        command=_command_line(args, ordered), root=root, results_dir=results_dir, workers=args.workers))
+    atomic_write_text(args.out, text)
+    print(page.score_table(rows), end="")
+    print(f"wrote {args.out} ({len(scored)} ranked row(s)) and {len(plots)} plot(s) in {plots_dir}")
+    if failures:
+        raise LongtrackError(f"{len(failures)} row(s) failed: {', '.join(sorted(failures))} (see the page; "
+                             "rerun to retry)")
+    return 0

@@ -1,0 +1,259 @@
+"""Run a tracker over a benchmark and write its results in the benchmark's own format.
+
+One sequence is one unit of work. Its predictions stay in memory until the sequence is
+finished; then ``result_formats.write_sequence_results`` writes every file atomically (box file
+last). So a run killed at any moment leaves each sequence either complete or without files,
+and rerunning the same command skips the complete ones (resume). With ``workers > 1``, spawned
+processes each build the tracker once and take sequences one at a time (torch/OpenCV on one
+thread each). ``shard=(I, N)`` runs only every N-th sequence (``sharding.select_shard``).
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..datasets.sequence import Sequence
+from ..errors import LongtrackError
+from ..registry import TrackerSpec, get_tracker_spec
+from . import result_formats
+from .run_record import check_or_write_record, make_record, weights_identity
+from .sharding import select_shard
+from .track_sequence import SequenceFailed, build_tracker, resolve_weights, track_sequence
+
+TICK_FRAMES = 25  # a worker reports progress every this many frames
+
+
+@dataclass
+class RunSummary:
+    """What a run did. ``failed`` maps a sequence name to its error (nothing was written for it)."""
+
+    tracker_dir: Path
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # complete before this run (resumed)
+    failed: dict[str, str] = field(default_factory=dict)
+    frames: int = 0  # frames tracked by this run
+    seconds: float = 0.0  # tracker time of those frames
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def is_complete(dataset: str, tracker_dir: Path, seq: Sequence) -> bool:
+    """True when every result file of ``seq`` exists and reads back with one row per frame."""
+    if not all(p.is_file() for p in result_formats.expected_result_files(dataset, tracker_dir, seq)):
+        return False
+    try:
+        result = result_formats.read_sequence_results(dataset, tracker_dir, seq)
+    except LongtrackError:
+        return False  # e.g. a result of an older, different version of the sequence
+    return len(result.boxes) == len(seq)
+
+
+def run_tracker_on_dataset(tracker_name: str, dataset: str, sequences: list[Sequence], out_dir,
+                           weights: str | None = None, device: str = "cpu", workers: int = 1,
+                           shard=(0, 1), progress: bool = True, name: str | None = None) -> RunSummary:
+    """Track every sequence of ``shard`` not yet complete under ``out_dir/<name>/``.
+
+    Args:
+        tracker_name: a registered tracker (``longtrack trackers``).
+        dataset: the benchmark name (decides the result format).
+        sequences: from ``longtrack.datasets.load_dataset`` (frames are decoded lazily).
+        weights: None = the shipped default; ``"none"`` = random initialisation; else a path.
+        workers: processes (1 = in this process).
+        shard: ``(I, N)``: only sequences at stable positions ``p % N == I``.
+        name: the result folder's name (default: the tracker name).
+    Returns a ``RunSummary``; tracker errors are in ``failed`` (the caller reports them).
+    Raises ``LongtrackError`` when the folder holds another model's results, or the tracker
+    cannot be built. ``KeyboardInterrupt`` stops the run; finished sequences stay written.
+    """
+    spec = get_tracker_spec(tracker_name)
+    result_formats.result_format(dataset)  # an unknown dataset fails before any work
+    if int(workers) < 1:
+        raise LongtrackError(f"--workers must be 1 or more, got {workers}")
+    tracker_dir = Path(out_dir) / (name or tracker_name)
+    weights_path = resolve_weights(spec, weights)
+    if weights_path is not None and not Path(weights_path).is_file():
+        raise LongtrackError(f"{tracker_name}: weights file {weights_path} not found")
+    record = make_record(tracker_name, dataset, weights_identity(weights_path, spec.needs_weights),
+                         device, workers)
+    check_or_write_record(tracker_dir, record)
+
+    summary = RunSummary(tracker_dir)
+    todo = []
+    for seq in select_shard(sequences, shard):
+        if is_complete(dataset, tracker_dir, seq):
+            summary.skipped.append(seq.name)
+        else:
+            todo.append(seq)
+    if not todo:
+        return summary
+    bars = _Bars(tracker_dir.name, todo, len(summary.skipped), progress)
+    try:
+        if int(workers) == 1:
+            _run_here(spec, weights, device, dataset, tracker_dir, todo, summary, bars)
+        else:
+            _run_pool(spec, weights, device, dataset, tracker_dir, todo, summary, bars, int(workers))
+    finally:
+        bars.close()
+    return summary
+
+
+def _record(summary: RunSummary, outcome: tuple, bars: "_Bars") -> None:
+    kind, seq_name, detail = outcome
+    if kind == "ok":
+        frames, seconds = detail
+        summary.done.append(seq_name)
+        summary.frames += frames
+        summary.seconds += seconds
+    else:
+        summary.failed[seq_name] = detail
+        bars.write(f"longtrack eval: {summary.tracker_dir.name} failed on {detail} (nothing written for it)")
+    bars.sequence_done(seq_name, detail if kind == "ok" else None)
+
+
+def _run_one(tracker, dataset, tracker_dir, seq, on_frame) -> tuple:
+    try:
+        out = track_sequence(tracker, seq, on_frame)
+    except SequenceFailed as exc:
+        return ("failed", seq.name, str(exc))
+    result_formats.write_sequence_results(dataset, tracker_dir, seq, out.boxes, out.scores, out.present,
+                                          out.times)
+    return ("ok", seq.name, (len(seq), float(out.times.sum())))
+
+
+def _run_here(spec, weights, device, dataset, tracker_dir, todo, summary, bars) -> None:
+    tracker = build_tracker(spec, weights, device)
+    for seq in todo:
+        bars.start(seq)
+        _record(summary, _run_one(tracker, dataset, tracker_dir, seq, bars.frames), bars)
+
+
+# --- worker processes (spawned: they import this module afresh) ---------------------------
+_WORKER: dict = {}
+
+
+def _worker_init(spec: TrackerSpec, weights, device: str, ticks) -> None:
+    # Set before torch / OpenCV spawn their thread pools in this process.
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = "1"
+    _WORKER.update(spec=spec, weights=weights, device=device, ticks=ticks, tracker=None)
+
+
+def _worker_tracker():
+    if _WORKER["tracker"] is None:
+        _WORKER["tracker"] = build_tracker(_WORKER["spec"], _WORKER["weights"], _WORKER["device"])
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(1)
+        if "cv2" in sys.modules:
+            sys.modules["cv2"].setNumThreads(1)
+    return _WORKER["tracker"]
+
+
+def _worker_run(dataset: str, tracker_dir: Path, seq: Sequence) -> tuple:
+    try:
+        tracker = _worker_tracker()
+    except Exception as exc:  # noqa: BLE001 - reported once by the parent, which stops the run
+        return ("fatal", seq.name, f"cannot build tracker {_WORKER['spec'].name}: {type(exc).__name__}: {exc}")
+    ticks, pending = _WORKER["ticks"], [0]
+
+    def on_frame(count: int) -> None:
+        pending[0] += count
+        if pending[0] >= TICK_FRAMES:
+            ticks.put(pending[0])
+            pending[0] = 0
+
+    outcome = _run_one(tracker, dataset, tracker_dir, seq, on_frame)
+    if pending[0]:
+        ticks.put(pending[0])
+    return outcome
+
+
+def _run_pool(spec, weights, device, dataset, tracker_dir, todo, summary, bars, workers) -> None:
+    import multiprocessing
+
+    try:
+        pickle.dumps(todo[0])
+    except Exception as exc:  # noqa: BLE001 - e.g. a Sequence with an in-memory frame loader
+        raise LongtrackError(f"sequence {todo[0].name} cannot be sent to a worker process ({exc}); "
+                             "use workers=1") from None
+    ctx = multiprocessing.get_context("spawn")
+    ticks = ctx.Queue()
+    pool = ProcessPoolExecutor(min(workers, len(todo)), mp_context=ctx, initializer=_worker_init,
+                               initargs=(spec, weights, device, ticks))
+    try:
+        futures = {pool.submit(_worker_run, dataset, tracker_dir, seq): seq for seq in todo}
+        bars.start(None)
+        while futures:
+            finished, _ = wait(futures, timeout=0.5, return_when=FIRST_COMPLETED)
+            bars.drain(ticks)
+            for future in finished:
+                seq = futures.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    raise LongtrackError(f"a worker process died while tracking {seq.name} "
+                                         "(out of memory?); rerun to resume") from None
+                if outcome[0] == "fatal":
+                    raise LongtrackError(outcome[2])
+                _record(summary, outcome, bars)
+        bars.drain(ticks)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        ticks.close()
+
+
+class _Bars:
+    """Progress: two tqdm bars (sequences, frames) on a terminal; elsewhere (a log file, a
+    cluster job) one line per finished sequence. ``show=False``: silent."""
+
+    def __init__(self, label: str, todo: list[Sequence], skipped: int, show: bool):
+        from tqdm import tqdm
+
+        self._label, self._total = label, len(todo) + skipped
+        bars = show and sys.stderr.isatty()
+        self._lines = show and not bars
+        self._seq = tqdm(total=self._total, initial=skipped, desc=f"{label}: sequences", unit="seq",
+                         disable=not bars, position=0, file=sys.stderr)
+        self._frames = tqdm(total=sum(len(s) for s in todo), desc=f"{label}: frames", unit="frame",
+                            disable=not bars, position=1, leave=False, file=sys.stderr)
+        self._finished = skipped
+
+    def start(self, seq: Sequence | None) -> None:
+        if seq is not None:
+            self._seq.set_postfix_str(seq.name)
+
+    def frames(self, count: int) -> None:
+        self._frames.update(count)
+
+    def drain(self, queue) -> None:
+        import queue as queue_module
+
+        while True:
+            try:
+                self._frames.update(queue.get_nowait())
+            except queue_module.Empty:
+                return
+
+    def sequence_done(self, name: str, frames_seconds: tuple | None) -> None:
+        self._seq.update(1)
+        self._finished += 1
+        if self._lines and frames_seconds is not None:
+            frames, seconds = frames_seconds
+            speed = f", {frames / seconds:.1f} frames/s" if seconds > 0 else ""
+            print(f"{self._label}: {self._finished}/{self._total} sequences ({name}: {frames} frames{speed})",
+                  file=sys.stderr, flush=True)
+
+    def write(self, text: str) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(text, file=sys.stderr)
+
+    def close(self) -> None:
+        self._frames.close()
+        self._seq.close()
