@@ -4,7 +4,9 @@
 
 Each model is built at paper width with random weights (timing does not depend on the values),
 run once to warm up, then ``--repeats`` times under ``torch.inference_mode()``; the median is
-reported. Input sizes: a 1280x720 frame as each method's preprocessing makes it (see INPUTS).
+reported, as wall-clock time and as the process's CPU time (with --threads 1 the CPU time is
+the compute time even when other jobs share the machine; wall time then includes waiting).
+Input sizes: a 1280x720 frame as each method's preprocessing makes it (see INPUTS).
 """
 from __future__ import annotations
 
@@ -64,20 +66,22 @@ INPUTS = [
 ]
 
 
-def time_forward(model: nn.Module, x: torch.Tensor, bf16: bool, repeats: int) -> float:
+def time_forward(model: nn.Module, x: torch.Tensor, bf16: bool, repeats: int) -> tuple[float, float]:
+    """Median (wall seconds, process CPU seconds) of ``repeats`` forward passes."""
     device_type = x.device.type
-    times = []
+    times, cpu_times = [], []
     with torch.inference_mode(), torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
         for i in range(repeats + 1):
             if device_type == "cuda":
                 torch.cuda.synchronize()
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             model(x)
             if device_type == "cuda":
                 torch.cuda.synchronize()
             if i > 0:  # the first run warms up allocators and kernels
                 times.append(time.perf_counter() - start)
-    return statistics.median(times)
+                cpu_times.append(time.process_time() - cpu_start)
+    return statistics.median(times), statistics.median(cpu_times)
 
 
 def main() -> int:
@@ -93,7 +97,7 @@ def main() -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"# torch {torch.__version__}, {platform.processor() or platform.machine()}, "
           f"{torch.get_num_threads()} threads, device {device}, load average (1 min) {load:.2f}")
-    print("| model | input HxW | params | fp32 ms | bf16 autocast ms |")
+    print("| model | input HxW | params | fp32 ms (wall / CPU) | bf16 autocast ms (wall / CPU) |")
     print("|---|---|---|---|---|")
     results = []
     for case in INPUTS:
@@ -106,9 +110,11 @@ def main() -> int:
         fp32 = time_forward(model, x, bf16=False, repeats=args.repeats)
         bf16 = time_forward(model, x, bf16=True, repeats=args.repeats)
         h, w = case.input_hw
-        print(f"| {case.name} | {h}x{w} | {params:,} | {fp32 * 1e3:.0f} | {bf16 * 1e3:.0f} |", flush=True)
+        print(f"| {case.name} | {h}x{w} | {params:,} | {fp32[0] * 1e3:.0f} / {fp32[1] * 1e3:.0f} "
+              f"| {bf16[0] * 1e3:.0f} / {bf16[1] * 1e3:.0f} |", flush=True)
         results.append({"model": case.name, "input_hw": [h, w], "input_why": case.why, "params": params,
-                        "fp32_s": fp32, "bf16_s": bf16})
+                        "fp32_wall_s": fp32[0], "fp32_cpu_s": fp32[1],
+                        "bf16_wall_s": bf16[0], "bf16_cpu_s": bf16[1]})
     if args.json:
         from longtrack.fileio import atomic_write_text
 

@@ -53,7 +53,8 @@ def test_page_has_one_row_per_tracker_and_keeps_rows(tmp_path, capsys):
     assert main([*common, "--trackers", "kcf", "--no-untrained"]) == 0
     assert sorted(_table_rows(out.read_text())) == ["classic-lt", "kcf"]
     assert kcf_box.stat().st_mtime_ns == mtime
-    assert "--trackers kcf classic-lt --num 2" in out.read_text()  # the command regenerates every row
+    assert "--trackers classic-lt kcf --num 2" in out.read_text()  # the command regenerates every row
+    assert "`procontext`: learned tracker that ships no weights" in out.read_text()
 
     # An incomplete folder is listed, not ranked.
     next((results / "classic-lt").glob("*.txt")).unlink()

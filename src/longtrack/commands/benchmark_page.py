@@ -88,6 +88,18 @@ def _run_all(runs, sequences, results_dir, args) -> dict[str, str]:
     return failures
 
 
+def _without_row(registered: list[str], on_page: set, scored: dict, no_weights: dict[str, str]) -> dict[str, str]:
+    """Why each registered tracker has no ranked row of its own name."""
+    from ..evaluation.benchmark_page import plan_runs
+
+    no_weights = {**plan_runs(registered, {}, untrained=False)[1], **no_weights}
+    out = {t: why for t, why in no_weights.items() if t not in scored}
+    for t in registered:
+        if t not in on_page and t not in out:
+            out[t] = f"not run on this benchmark yet (`longtrack benchmark-page --trackers {t}`)"
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from ..datasets import load_dataset
     from ..errors import LongtrackError
@@ -123,14 +135,14 @@ def run(args: argparse.Namespace) -> int:
         redetect = page.plot_redetection(rows, plots_dir / "redetection.png")
         plots += [redetect] if redetect is not None else []
         write_json(results_dir / "scores.json", scored)
+    registered = page.default_trackers()
     on_page = {(r.record or {}).get("tracker") for r in rows} | set(trackers)
-    ordered = [t for t in page.default_trackers() if t in on_page] + sorted(on_page - set(page.default_trackers()) - {None})
-    registered_without_row = {t: "not run on this benchmark yet (`longtrack benchmark-page --trackers "
-                                 f"{t}`)" for t in page.default_trackers() if t not in on_page}
+    ordered = [t for t in registered if t in on_page] + sorted(on_page - set(registered) - {None})
     text = render_page(PageInputs(
-        benchmark=bench, sequences=sequences, rows=rows, not_listed={t: why for t, why in {**registered_without_row, **not_listed}.items() if t not in scored},
+        benchmark=bench, sequences=sequences, rows=rows,
+        not_listed=_without_row(registered, on_page, scored, not_listed),
         failures=failures, plots=[Path(os.path.relpath(p, args.out.parent)) for p in plots],
-        command=_command_line(args, ordered), root=root, results_dir=results_dir, workers=args.workers))
+        command=_command_line(args, ordered), root=root, results_dir=results_dir))
     atomic_write_text(args.out, text)
     print(page.score_table(rows), end="")
     print(f"wrote {args.out} ({len(scored)} ranked row(s)) and {len(plots)} plot(s) in {plots_dir}")

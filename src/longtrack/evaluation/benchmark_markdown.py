@@ -47,7 +47,6 @@ class PageInputs:
     command: str
     root: Path
     results_dir: Path
-    workers: int
 
 
 def _versions() -> str:

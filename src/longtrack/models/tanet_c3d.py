@@ -13,13 +13,21 @@ only in pooling, exactly as the authors' forward passes run them:
 
 The authors also build ``fc6``/``fc7``/``fc8`` (the Sports-1M classifier) in both, but return
 before using them; we do not build them (the converter drops their keys).
+
+Speed (same function, same weights): PyTorch's CPU ``conv3d`` is several times slower than
+``conv2d``. A 3x3x3 convolution with temporal padding 1 over a single time step only ever
+meets its kernel's middle temporal slice, so it runs as a 2-D convolution with that slice;
+over a few time steps with few input channels, the three neighbouring frames are stacked as
+channels of one 2-D convolution. Both agree with ``conv3d`` to float rounding
+(tests/models/test_tanet_parts.py).
 """
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["c3d_widths", "MotionC3D", "DiscriminatorC3D"]
+__all__ = ["c3d_widths", "conv3d_k3", "MotionC3D", "DiscriminatorC3D"]
 
 _NAMES = ("conv1", "conv2", "conv3a", "conv3b", "conv4a", "conv4b", "conv5a", "conv5b")
 
@@ -41,7 +49,30 @@ class _C3DConvs(nn.Module):
         self.out_channels = channels[-1]
 
     def conv(self, name: str, x: torch.Tensor) -> torch.Tensor:
-        return self.relu(getattr(self, name)(x))
+        return self.relu(conv3d_k3(getattr(self, name), x))
+
+
+# Below this many input channels, stacking time into channels beats conv3d on the CPU.
+_STACK_BELOW_CHANNELS = 32
+
+
+def conv3d_k3(conv: nn.Conv3d, x: torch.Tensor) -> torch.Tensor:
+    """``conv(x)`` for a 3x3x3, padding-1, stride-1 ``Conv3d``, computed with ``conv2d``.
+
+    ``x``: ``[B, C, T, H, W]`` -> ``[B, O, T, H, W]``.
+    """
+    batch, channels, steps, height, width = x.shape
+    weight = conv.weight
+    if steps == 1:  # the zero temporal padding meets the outer kernel slices only
+        return F.conv2d(x[:, :, 0], weight[:, :, 1], conv.bias, padding=1).unsqueeze(2)
+    if channels >= _STACK_BELOW_CHANNELS or x.device.type != "cpu":
+        return conv(x)
+    padded = F.pad(x, (0, 0, 0, 0, 1, 1))
+    # [B, C, 3 (kernel time), T, H, W] -> [B*T, C*3, H, W]: channel c*3 + dt = frame t+dt-1, channel c
+    stacked = torch.stack([padded[:, :, dt:dt + steps] for dt in range(3)], dim=2)
+    stacked = stacked.permute(0, 3, 1, 2, 4, 5).reshape(batch * steps, channels * 3, height, width)
+    out = F.conv2d(stacked, weight.reshape(weight.shape[0], channels * 3, 3, 3), conv.bias, padding=1)
+    return out.reshape(batch, steps, -1, height, width).transpose(1, 2)
 
 
 class MotionC3D(_C3DConvs):
