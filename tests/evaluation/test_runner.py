@@ -154,6 +154,10 @@ def test_killed_eval_resumes_to_the_uninterrupted_result(tmp_path, mini_root, se
     assert _leftovers(tmp_path) == []
     assert main(args) == 0
     assert _content(tmp_path / "kcf", sequences) == _content(reference, sequences)
+    resumed = score_results("synthetic", sequences, tmp_path / "kcf", progress=False)
+    uninterrupted = score_results("synthetic", sequences, reference, progress=False)
+    assert resumed["per_sequence"] == uninterrupted["per_sequence"]
+    assert resumed["presence"] == uninterrupted["presence"] and resumed["longterm"] == uninterrupted["longterm"]
 
 
 def test_tracker_error_fails_only_that_sequence_and_exits_nonzero(tmp_path, monkeypatch, mini_root, sequences,

@@ -117,7 +117,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class OptimConfig:
-    name: Literal["adamw", "adam", "sgd"] = "adamw"
+    name: Literal["adamw", "adam", "sgd", "adagrad"] = "adamw"  # adagrad: TANet (Algorithm 1)
     lr: float = 1e-4
     weight_decay: float = 1e-4
     momentum: float = 0.9  # sgd only

@@ -32,6 +32,8 @@ def build_optimizer(model: nn.Module, cfg: OptimConfig) -> torch.optim.Optimizer
     params = [{"params": ps, "lr": cfg.lr * m} for m, ps in sorted(groups.items())]
     if cfg.name == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    if cfg.name == "adagrad":
+        return torch.optim.Adagrad(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     optimizer_cls = torch.optim.AdamW if cfg.name == "adamw" else torch.optim.Adam
     return optimizer_cls(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
 

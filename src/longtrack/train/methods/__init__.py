@@ -16,6 +16,8 @@ from ...errors import LongtrackError
 
 # Built-in methods. Each entry's module defines build() and, usually, ModelConfig.
 METHODS: dict[str, str] = {
+    "procontext": "longtrack.train.methods.procontext:build",
+    "tanet": "longtrack.train.methods.tanet:build",
 }
 
 

@@ -1,0 +1,123 @@
+"""ProContEXT's training method: ``method: procontext`` in a training config.
+
+A sample is OSTrack/ProContEXT's ``trident_pro`` triplet: a static template frame and a search
+frame anywhere in the video (target visible in both), and a dynamic template frame between them
+within ``data.max_gap`` frames of the search frame. Each template frame is cropped at every
+``data.templates`` factor (paper: 2.0 and 4.0), the search frame once with scale and shift jitter
+(``data.search``, paper: factor 5.0). The network sees normalised crops in the order
+``[static@f_1..f_K, dynamic@f_1..f_K]`` + search, and its elimination keep ratio warms up as the
+authors' ``adjust_keep_rate``: 1.0 until 20/300 of training, then a cosine down to the config's
+ratio by 100/300.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ...errors import LongtrackError
+from ...models.procontext import ProContEXT, ProContEXTConfig
+from ..config import TrainConfig
+from ..criteria.procontext import ProContEXTCriterion
+from ..data import TrackingSamples, collate_samples
+from ..data.sources import Video
+from ..setup import TrainingSetup
+
+__all__ = ["ModelConfig", "ProContEXTOnBatches", "TripletSamples", "keep_ratio_at", "build"]
+
+ModelConfig = ProContEXTConfig  # the config's `model` section
+
+# The authors' schedule (CE_START_EPOCH 20, CE_WARM_EPOCH 80 of 300 epochs) as fractions of training.
+CE_START, CE_END = 20 / 300, 100 / 300
+
+
+def keep_ratio_at(progress: float, final: float, start: float = CE_START, end: float = CE_END) -> float:
+    """Candidate-elimination keep ratio at ``progress`` (0..1 of training): 1.0 before ``start``,
+    a half cosine from 1.0 to ``final`` between ``start`` and ``end``, then ``final``."""
+    if progress < start:
+        return 1.0
+    if progress >= end:
+        return final
+    phase = (progress - start) / (end - start)
+    return final + (1.0 - final) * 0.5 * (1.0 + math.cos(math.pi * phase))
+
+
+class ProContEXTOnBatches(ProContEXT):
+    """The ProContEXT network called on the engine's batches (same parameters and state-dict keys
+    as :class:`ProContEXT`, so ``weights.pt`` of a run loads straight into the tracker).
+
+    ``forward(batch)`` takes ``template_images`` ``[B, T, 3, Hz, Wz]`` and ``search_images``
+    ``[B, 1, 3, Hx, Wx]`` uint8 RGB (T = ``config.num_templates``, static then dynamic) and an
+    optional ``keep_ratio`` ``[B]`` (one value per step), and returns ProContEXT's output dict.
+    """
+
+    def __init__(self, config: ProContEXTConfig):
+        super().__init__(config)
+        # Not persistent: the state dict stays exactly the network's.
+        self.register_buffer("pixel_mean", 255.0 * torch.tensor(config.mean).view(1, 1, 3, 1, 1), persistent=False)
+        self.register_buffer("pixel_std", 255.0 * torch.tensor(config.std).view(1, 1, 3, 1, 1), persistent=False)
+
+    def normalise(self, images: torch.Tensor) -> torch.Tensor:
+        """``[B, N, 3, H, W]`` uint8 RGB -> float, ImageNet-normalised (as the tracker's crops)."""
+        return (images.float() - self.pixel_mean) / self.pixel_std
+
+    def forward(self, batch: dict) -> dict:  # type: ignore[override]
+        templates = self.normalise(batch["template_images"])
+        search = self.normalise(batch["search_images"][:, :1])[:, 0]
+        keep = batch.get("keep_ratio")
+        keep_ratio = None if keep is None else float(keep.reshape(-1)[0])
+        if keep_ratio is not None and keep_ratio <= min(self.config.ce_keep_ratios, default=1.0):
+            keep_ratio = None  # warm-up over: every block uses its own ratio
+        return super().forward(templates, search, keep_ratio=keep_ratio)
+
+
+class TripletSamples(TrackingSamples):
+    """``TrackingSamples`` of kind ``pair`` with ``template_frames: 2`` whose frames are the
+    authors' ``trident_pro`` triplet (static, dynamic, search), plus ``keep_ratio`` (float32
+    scalar): the elimination keep ratio of the step that consumes the sample."""
+
+    def __init__(self, cfg: TrainConfig):
+        data = cfg.data
+        if data.kind != "pair" or data.template_frames != 2 or data.search_frames != 1:
+            raise LongtrackError("procontext training needs data.kind 'pair', data.template_frames 2 "
+                                 "(static + dynamic) and data.search_frames 1, got "
+                                 f"{data.kind!r}, {data.template_frames}, {data.search_frames}")
+        if len(data.templates) != len(cfg.model.template_factors):
+            raise LongtrackError(f"data.templates has {len(data.templates)} views but model.template_factors "
+                                 f"has {len(cfg.model.template_factors)}: one view per factor")
+        sizes = {v.size for v in data.templates} | {cfg.model.template_size}
+        if sizes != {cfg.model.template_size} or data.search.size != cfg.model.search_size:
+            raise LongtrackError("data.templates/search sizes must equal model.template_size/search_size "
+                                 f"({cfg.model.template_size}/{cfg.model.search_size})")
+        super().__init__(data, seed=cfg.train.seed)
+        self.batch_size = cfg.train.batch_size
+        self.total_steps = cfg.train.steps
+        self.final_keep = min(cfg.model.ce_keep_ratios, default=1.0)
+
+    def __getitem__(self, key) -> dict[str, np.ndarray]:
+        sample = super().__getitem__(key)
+        epoch, index = (int(k) for k in key)
+        step = (epoch * len(self) + index) // self.batch_size  # every sample of a step agrees
+        sample["keep_ratio"] = np.float32(keep_ratio_at(step / self.total_steps, self.final_keep))
+        return sample
+
+    def _pick_frames(self, video: Video, rng):
+        visible = np.flatnonzero(video.target_visible)
+        if len(visible) == 0:
+            return None
+        static, search = (int(f) for f in rng.choice(visible, 2))
+        # The dynamic template: between the two, at most max_gap frames before (or after) the search.
+        low, high = (max(static, search - self.cfg.max_gap), search) if static <= search else \
+            (search, min(static, search + self.cfg.max_gap))
+        between = visible[(visible >= low) & (visible <= high)]
+        dynamic = int(rng.choice(between))  # never empty: the search frame itself is in it
+        return (np.array([static, dynamic], dtype=np.int64), np.array([search], dtype=np.int64),
+                np.zeros(0, dtype=np.int64))
+
+
+def build(cfg: TrainConfig, device) -> TrainingSetup:
+    """The model, criterion (focal + 2 GIoU + 5 L1) and triplet samples of ``cfg``."""
+    model = ProContEXTOnBatches(cfg.model)
+    return TrainingSetup(model=model, criterion=ProContEXTCriterion(), dataset=TripletSamples(cfg),
+                         collate_fn=collate_samples)
