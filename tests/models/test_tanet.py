@@ -33,7 +33,8 @@ def case1(shared_dir):
     official, inputs, outputs = load("state_dict.pt"), load("inputs.pt"), load("outputs.pt")
     config, state = convert(official)
     model = TANetGenerator(TANetConfig.from_dict(config["generator"]))
-    model.load_state_dict(state, strict=True)
+    assert all(k.startswith("generator.") for k in state)
+    model.load_state_dict({k[len("generator."):]: v for k, v in state.items()}, strict=True)
     return official, inputs, outputs, model.eval(), config
 
 

@@ -17,6 +17,7 @@ from ..errors import LongtrackError
 CONVERTERS: dict[str, str] = {
     "procontext": "longtrack.convert.procontext:convert",
     "tanet": "longtrack.convert.tanet:convert",
+    "dmtrack": "longtrack.convert.dmtrack:convert",
 }
 
 

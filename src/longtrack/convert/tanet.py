@@ -63,7 +63,8 @@ def infer_config(official: dict, overrides: dict | None = None) -> TANetConfig:
 def convert(official: dict, overrides: dict | None = None) -> tuple[dict, dict]:
     """Map every used key of the authors' state dict onto a freshly built generator.
 
-    Returns ``({"generator": config}, our state dict)``. Raises ``LongtrackError`` naming keys
+    Returns ``({"generator": config}, state dict)`` with our keys under ``generator.`` (the
+    layout of every TANet weights file, as the training run's ``TANetGAN`` writes it). Raises ``LongtrackError`` naming keys
     without a counterpart (other than the documented unused classifiers), shape mismatches and
     any of our tensors left unset.
     """
@@ -83,4 +84,4 @@ def convert(official: dict, overrides: dict | None = None) -> tuple[dict, dict]:
     if missing or extra:
         raise LongtrackError(f"checkpoint does not cover the model: missing {missing[:8]}, extra {extra[:8]}")
     model.load_state_dict({k: v.to(ours[k].dtype) for k, v in mapped.items()}, strict=True)
-    return {"generator": config.to_dict()}, model.state_dict()
+    return {"generator": config.to_dict()}, {f"generator.{k}": v for k, v in model.state_dict().items()}

@@ -265,6 +265,8 @@ def write_workspace(sequences: list[Sequence], out: str | os.PathLike, trackers:
 
     for t in trackers:
         get_tracker_spec(t.name)  # an unknown name fails now, not inside the toolkit
+    for seq in sequences:  # fail on a sequence VOT cannot hold before linking any frame
+        groundtruth_text(seq)
     identifiers = [t.identifier for t in trackers]
     if len(set(identifiers)) != len(identifiers):
         raise LongtrackError(f"two trackers map to the same VOT identifier: {', '.join(identifiers)}")

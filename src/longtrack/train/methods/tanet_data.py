@@ -16,11 +16,12 @@ import numpy as np
 import torch
 
 from ...errors import LongtrackError
+from ...models.tanet_inputs import target_patch
 from ..config import DataConfig
 from ..data.augment import to_grayscale
 from ..data.sources import Video, build_sources
 
-__all__ = ["TANetSamples", "box_mask", "target_patch", "collate_tanet"]
+__all__ = ["TANetSamples", "box_mask", "collate_tanet"]
 
 MAX_TRIES = 100
 
@@ -34,18 +35,6 @@ def box_mask(box_xywh, frame_size: tuple[int, int], side: int) -> np.ndarray:
     inside_x = (centres * width / side >= x) & (centres * width / side < x + w)
     inside_y = (centres * height / side >= y) & (centres * height / side < y + h)
     return (inside_y[:, None] & inside_x[None, :]).astype(np.float32)
-
-
-def target_patch(frame: np.ndarray, box_xywh, side: int) -> np.ndarray:
-    """The box's pixels (whole-pixel bounds, clipped to the frame, at least 1 pixel) resized to
-    ``side x side``; the authors' ``img0[int(y):int(y+h), int(x):int(x+w)]`` + ``cv2.resize``."""
-    height, width = frame.shape[:2]
-    x, y, w, h = (float(v) for v in box_xywh)
-    x0 = min(max(int(x), 0), width - 1)
-    y0 = min(max(int(y), 0), height - 1)
-    x1 = min(max(int(x + w), x0 + 1), width)
-    y1 = min(max(int(y + h), y0 + 1), height)
-    return cv2.resize(np.ascontiguousarray(frame[y0:y1, x0:x1]), (side, side), interpolation=cv2.INTER_LINEAR)
 
 
 class TANetSamples(torch.utils.data.Dataset):

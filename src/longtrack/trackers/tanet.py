@@ -1,0 +1,221 @@
+"""``tanet:<local tracker>``: TANet's joint local-global search (paper Algorithm 2) around any
+registered local tracker (``tanet:procontext``, ``tanet:csrt``, ``tanet:kcf``, ...).
+
+Per frame:
+
+* **local search** with the wrapped tracker while its confidence stays >= ``beta1`` (0.8);
+  a frame below counts as low; after ``beta2`` (5) consecutive low frames, global search;
+* **global search** (every frame until the target is found again): the generator's
+  target-aware attention map of the frame (target patch of the first frame + a causal clip
+  of the last frames) -> its connected regions above ``attention_threshold`` are the
+  candidate search regions (strongest ``max_regions``) -> in each, a fresh copy of the local
+  tracker, initialised on the first frame (its template), searches the region
+  (:class:`~.tanet_search.SimilarityView`); the wrapped tracker also keeps searching its own
+  window. The best-scoring answer wins if it reaches ``redetect_threshold`` (default
+  ``beta1``): the tracker it came from becomes the local tracker and local search resumes.
+* **presence**: absent while in global search with no candidate passing its threshold (no
+  attention region, or no local response good enough); otherwise the local tracker's own
+  presence.
+
+The attention is computed only during global search (the paper: it is the expensive part).
+"""
+from __future__ import annotations
+
+import warnings
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..api import BaseTracker, Box, Prediction, Tracker, create
+from ..checkpoint import load_weights
+from ..errors import LongtrackError
+from ..models.tanet import TANetConfig, TANetGenerator, batch_statistics
+from ..models.tanet_inputs import resize_bgr, target_patch
+from .tanet_search import Region, SimilarityView, attention_regions
+
+__all__ = ["TANetTracker", "TANetState", "load_generator"]
+
+
+@dataclass
+class TANetState:
+    """Everything the wrapper remembers between frames (``initialize`` resets it)."""
+
+    box: Box  # last reported box
+    size: tuple[float, float]  # target size of the last confident local frame
+    view: SimilarityView = field(default_factory=SimilarityView)  # how the local tracker sees frames
+    mode: str = "local"  # "local" or "global"
+    low_count: int = 0  # consecutive local frames below beta1
+    frame_index: int = 0
+    global_frames: int = 0  # frames spent in global search so far
+    relocations: int = 0  # times a global candidate became the local tracker
+    regions: list[Region] = field(default_factory=list)  # last global search's candidate regions
+
+
+class TANetTracker(BaseTracker):
+    """``TANetTracker(weights=None, device="cpu", local_tracker="classic-lt", **options)``.
+
+    Args:
+        weights: a TANet weights file (``longtrack train configs/tanet-synth.yaml`` or
+            ``longtrack convert --method tanet``); None: random generator, with a warning.
+        local_tracker: name of the registered tracker to wrap; ``local_weights``/
+            ``local_options``: passed to its ``create``.
+        size: ``"paper"`` / ``"small"`` builds that generator at random initialisation (timing).
+        beta1, beta2: Algorithm 2's confidence threshold and patience (0.8, 5).
+        attention_threshold, max_regions, min_region_pixels: map -> candidate regions.
+        redetect_threshold: confidence a global candidate needs (default: beta1).
+    """
+
+    name = "tanet"
+
+    def __init__(self, weights: str | None = None, device: str = "cpu", *, local_tracker: str = "classic-lt",
+                 local_weights: str | None = None, local_options: dict | None = None, size: str | None = None,
+                 beta1: float = 0.8, beta2: int = 5, attention_threshold: float = 0.5, max_regions: int = 3,
+                 min_region_pixels: int = 2, redetect_threshold: float | None = None):
+        super().__init__()
+        if local_tracker.split(":")[0] == "tanet":
+            raise LongtrackError("tanet: the local tracker cannot itself be a tanet wrapper")
+        if beta2 < 1 or max_regions < 1:
+            raise LongtrackError(f"tanet: beta2 and max_regions must be >= 1, got {beta2}, {max_regions}")
+        self.name = f"tanet:{local_tracker}"
+        self.device = torch.device(device)
+        self.generator = load_generator(weights, size).to(self.device).eval()
+        self.config: TANetConfig = self.generator.config
+        self.local_name, self.local_weights = local_tracker, local_weights
+        self.local_options = dict(local_options or {})
+        self.beta1, self.beta2 = float(beta1), int(beta2)
+        self.attention_threshold = float(attention_threshold)
+        self.max_regions, self.min_region_pixels = int(max_regions), int(min_region_pixels)
+        self.redetect_threshold = self.beta1 if redetect_threshold is None else float(redetect_threshold)
+        self.local: Tracker = self._new_local()
+        self.state: TANetState | None = None
+        self._first: tuple[np.ndarray, Box] | None = None
+        self._target: torch.Tensor | None = None
+        self._history: deque[torch.Tensor] = deque(maxlen=max(1, -min(self.config.clip_offsets())))
+
+    def _new_local(self) -> Tracker:
+        return create(self.local_name, weights=self.local_weights, device=str(self.device), **self.local_options)
+
+    # -- generator inputs -------------------------------------------------------------------
+    def _to_input(self, image_rgb: np.ndarray) -> torch.Tensor:
+        """RGB uint8 -> ``[1, 3, S, S]`` BGR in [0, 1] (the authors' cv2.imread + ToTensor)."""
+        return torch.from_numpy(resize_bgr(image_rgb, self.config.input_size)).to(self.device)[None].float() / 255.0
+
+    def _clip(self, current: torch.Tensor) -> torch.Tensor:
+        """``[1, T, 3, S, S]``: past frames from the history (the oldest repeated at the start of
+        the video), the current one, and in place of a future frame the current one again."""
+        past = list(self._history)
+        frames = []
+        for offset in self.config.clip_offsets():
+            if offset >= 0:
+                frames.append(current)
+            else:
+                frames.append(past[max(0, len(past) + offset)] if past else current)
+        return torch.stack(frames, dim=1)
+
+    @torch.inference_mode()
+    def attention(self, frame: np.ndarray) -> np.ndarray:
+        """The target-aware attention map ``(O, O)`` in [0, 1] of ``frame`` (covers the frame)."""
+        current = self._to_input(frame)
+        if self.config.test_bn == "batch":
+            with batch_statistics(self.generator):
+                out = self.generator(current, self._target, self._clip(current))
+        else:
+            out = self.generator(current, self._target, self._clip(current))
+        return out["attention"][0, 0].float().cpu().numpy()
+
+    # -- the Tracker protocol ---------------------------------------------------------------
+    def _initialize(self, frame: np.ndarray, box: Box) -> None:
+        self._first = (frame.copy(), box)
+        self._target = self._to_input(target_patch(frame, box, self.config.input_size))
+        self._history.clear()
+        self._history.append(self._to_input(frame))
+        self.local = self._new_local()
+        self.local.initialize(frame, box)
+        self.state = TANetState(box=box, size=(box[2], box[3]))
+
+    def _track(self, frame: np.ndarray) -> Prediction:
+        s = self.state
+        s.frame_index += 1
+        if s.mode == "local":
+            pred = self._local_step(frame)
+        else:
+            pred = self._global_step(frame)
+        self._history.append(self._to_input(frame))  # the causal clip of later frames
+        s.box = pred.box
+        return pred
+
+    def _run_local(self, tracker: Tracker, view: SimilarityView, frame: np.ndarray) -> Prediction:
+        pred = tracker.track(view.warp(frame))
+        return Prediction(view.box_to_frame(pred.box), pred.score, pred.present)
+
+    def _local_step(self, frame: np.ndarray) -> Prediction:
+        s = self.state
+        pred = self._run_local(self.local, s.view, frame)
+        if pred.score >= self.beta1:
+            s.low_count = 0
+            s.size = (pred.box[2], pred.box[3])
+        else:
+            s.low_count += 1
+            if s.low_count >= self.beta2:
+                s.mode = "global"
+        return pred
+
+    def _probe(self, frame: np.ndarray, region: Region) -> tuple[Prediction, Tracker, SimilarityView]:
+        """A fresh local tracker on the first frame (its template), searching ``region``."""
+        first_frame, first_box = self._first
+        view = SimilarityView.placing(region.center, self.state.size,
+                                      (first_box[0] + first_box[2] / 2, first_box[1] + first_box[3] / 2),
+                                      (first_box[2], first_box[3]))
+        tracker = self._new_local()
+        tracker.initialize(first_frame, first_box)
+        return self._run_local(tracker, view, frame), tracker, view
+
+    def _global_step(self, frame: np.ndarray) -> Prediction:
+        s = self.state
+        s.global_frames += 1
+        s.regions = attention_regions(self.attention(frame), self.image_size, self.attention_threshold,
+                                      self.max_regions, self.min_region_pixels)
+        # Joint search: the current local tracker keeps looking in its own window too.
+        best = (self._run_local(self.local, s.view, frame), self.local, s.view, float("inf"))
+        for region in s.regions:  # strongest region first: it wins ties (binary-score trackers)
+            pred, tracker, view = self._probe(frame, region)
+            if pred.score > best[0].score:
+                best = (pred, tracker, view, region.mass)
+        pred, tracker, view, _ = best
+        if pred.score >= self.redetect_threshold:
+            if tracker is not self.local:
+                self.local, s.view = tracker, view
+                s.relocations += 1
+            s.mode, s.low_count = "local", 0
+            s.size = (pred.box[2], pred.box[3])
+            return Prediction(pred.box, pred.score, True)
+        return Prediction(pred.box, pred.score, False)
+
+
+def load_generator(weights: str | None, size: str | None = None) -> TANetGenerator:
+    """The generator of a TANet weights file (training run or converted), or a random one."""
+    if size is not None:
+        presets = {"paper": TANetConfig.paper, "small": TANetConfig.small}
+        if size not in presets:
+            raise LongtrackError(f"tanet: size must be one of {', '.join(presets)}, got {size!r}")
+        warnings.warn(f"tanet: size={size!r} builds a randomly initialised generator (for timing); "
+                      "its attention maps are meaningless", stacklevel=3)
+        return TANetGenerator(presets[size]())
+    if weights is None:
+        warnings.warn("tanet: no weights file available; using a randomly initialised small generator "
+                      "whose attention maps are meaningless (pass --weights, or train one with "
+                      "`longtrack train configs/tanet-synth.yaml`)", stacklevel=3)
+        return TANetGenerator(TANetConfig.small())
+    loaded = load_weights(weights, method="tanet")
+    model_config = loaded.model_config
+    config = TANetConfig.from_dict(model_config.get("generator") or {}, source=f"{weights}: model.generator")
+    state = {k[len("generator."):]: v for k, v in loaded.state_dict.items() if k.startswith("generator.")}
+    model = TANetGenerator(config)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise LongtrackError(f"{weights}: weights do not fit the TANet generator in its config "
+                             f"({str(exc).splitlines()[0]})") from exc
+    return model
