@@ -89,7 +89,7 @@ def test_switching_follows_algorithm_2(monkeypatch):
     tracker.initialize(frame, (70, 50, 20, 20))
     # 2 confident frames, 3 low (-> global), global with no region (local still low), then a
     # region appears whose probe is confident.
-    ScriptedLocal.scores = [0.9, 0.95, 0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.9]
+    ScriptedLocal.scores = [0.9, 0.95, 0.3, 0.2, 0.1, 0.1, 0.2, 0.9]
     preds = [tracker.track(frame) for _ in range(5)]
     assert tracker.state.mode == "global" and tracker.state.low_count == 3
     assert [p.present for p in preds] == [True, True, False, False, False]

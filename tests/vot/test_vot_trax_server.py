@@ -87,11 +87,23 @@ def test_cli_server_replies_box_and_confidence_per_object(sequence, tmp_path):
         assert float(props["confidence"]) == pytest.approx(pred.score, abs=1e-9)
         absent += not pred.present
     assert absent > 0, "the tracker never reported the target absent"
+    # A second initialize in the same session starts over (fresh state) without rebuilding.
+    start = next(i for i in range(20, len(sequence) - 4) if not sequence.absent[i])
+    again = float32_box(sequence.boxes[start])
+    server.initialize(sequence.frames[start], again)
+    fresh = longtrack.create("classic-lt")
+    fresh.initialize(sequence.frame(start), again)
+    for i in range(start + 1, start + 4):
+        pred = fresh.track(sequence.frame(i))
+        [(region, props)] = server.frame(sequence.frames[i])
+        np.testing.assert_allclose(region.bounds(), pred.box if pred.present else (0, 0, 0, 0), atol=2e-4)
+        assert float(props["confidence"]) == pytest.approx(pred.score, abs=1e-9)
     server.client.quit()
     rc, _ = server.finish()
     assert rc == 0
     text = log.read_text()
-    assert text.count("longtrack TraX server: tracker classic-lt") == 1 and " ERROR " not in text
+    assert text.count("longtrack TraX server: tracker classic-lt") == 1  # built once
+    assert text.count("initialize on") == 2 and " ERROR " not in text
 
 
 def test_a_tracking_error_ends_the_session_with_its_reason_and_is_logged(sequence, tmp_path):

@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", help="the benchmark split (default: its evaluation split)")
     parser.add_argument("--sequences", metavar="A,B,...", help="comma-separated sequence names (default: all)")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="tracker processes (default 1); each uses one torch/OpenCV thread")
+                        help="tracker processes (default 1: this process); with N > 1 each uses one "
+                             "torch/OpenCV thread")
     parser.add_argument("--shard", default="0/1", metavar="I/N",
                         help="run only sequences at positions p (sorted by name) with p %% N == I, "
                              "e.g. $SLURM_ARRAY_TASK_ID/8 (default 0/1: all)")

@@ -15,6 +15,7 @@ import torch
 from ..errors import LongtrackError
 
 CONVERTERS: dict[str, str] = {
+    "globaltrack": "longtrack.convert.globaltrack:convert",
     "procontext": "longtrack.convert.procontext:convert",
     "tanet": "longtrack.convert.tanet:convert",
     "dmtrack": "longtrack.convert.dmtrack:convert",

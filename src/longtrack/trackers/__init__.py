@@ -15,5 +15,6 @@ BUILTIN_TRACKERS = [
     TrackerSpec("classic-lt", "longtrack.trackers.classic_lt:ClassicLongTermTracker",
                 "longtrack: correlation filter + NCC re-detection, switched as in TANet's Algorithm 2"),
     TrackerSpec("procontext", "longtrack.trackers.procontext:ProContEXTTracker", "Lan et al., ProContEXT: Exploring Progressive Context Transformer for Tracking, ICASSP 2023", default_weights="procontext-synth.pt", needs_weights=True),
+    TrackerSpec("globaltrack", "longtrack.trackers.globaltrack:GlobalTrackTracker", "Huang et al., GlobalTrack: A Simple and Strong Baseline for Long-term Tracking, AAAI 2020", default_weights="globaltrack-synth.pt", needs_weights=True),
     TrackerSpec("tanet:*", "longtrack.trackers.tanet:TANetTracker", "Wang et al., Tracking by Joint Local and Global Search: A Target-aware Attention based Approach, TNNLS 2021", default_weights="tanet-synth.pt", needs_weights=True),
 ]

@@ -25,7 +25,7 @@ from ..errors import LongtrackError
 from ..boxes import iou
 from .correlation_filter import CorrelationFilter, CorrelationFilterParams
 from .distractors import DistractorMemory
-from .redetector import RedetectorParams, TemplateBank
+from .redetector import RedetectorParams, TemplateBank, _centre_inside
 
 
 @dataclass(frozen=True)
@@ -144,26 +144,25 @@ class ClassicLongTermTracker(BaseTracker):
         """While the target is known: every other strong match in the frame is a look-alike."""
         target = _box(self.state.center, self.state.size)
         others = [c.box for c in self.bank.search(frame, self.state.size)
-                  if c.score >= self.params.redetect_ncc and iou(c.box, target) < 0.3]
+                  if c.score >= self.params.redetect_ncc and iou(c.box, target) < 0.3
+                  and not _centre_inside(c.box, target)]
         self.distractors.observe(others, self.state.frame_index)
 
     def _redetect(self, frame: np.ndarray):
         """Global search: NCC candidates not explained by a remembered distractor, each verified
         by the local filter placed on it. Returns (centre, size, confidence) or None."""
         p, s = self.params, self.state
-        best, explained = None, []
-        for cand in self.bank.search(frame, s.size):
-            if cand.score < p.redetect_ncc:
-                continue
-            if self.distractors.explains(cand.box, s.frame_index):
-                explained.append(cand.box)
+        candidates = [c for c in self.bank.search(frame, s.size) if c.score >= p.redetect_ncc]
+        explained = self.distractors.observe([c.box for c in candidates], s.frame_index, add_new=False)
+        best = None
+        for cand, is_distractor in zip(candidates, explained):
+            if is_distractor:
                 continue
             x, y, w, h = cand.box
             det = self.filter.detect(frame, (x + w / 2.0, y + h / 2.0), (w, h))
             conf = self.confidence(frame, det.peak, det.center, det.size)
             if best is None or conf > best[2]:
                 best = (det.center, det.size, conf)
-        self.distractors.observe(explained, s.frame_index)
         if best is not None and best[2] >= p.redetect_confidence:
             return best
         # Still lost: report a confidence below the presence threshold.

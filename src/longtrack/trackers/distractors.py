@@ -33,30 +33,34 @@ class DistractorMemory:
     def reset(self) -> None:
         self.tracks = []
 
-    def _match(self, box, frame_index: int) -> DistractorTrack | None:
-        x, y, w, h = box
-        center = np.array([x + w / 2.0, y + h / 2.0])
-        best, best_distance = None, np.inf
-        for track in self.tracks:
-            scale = max(track.size, np.sqrt(max(w * h, 1.0)))
-            radius = scale * min(self.gate + self.speed * (frame_index - track.last_seen), self.max_gate)
-            distance = float(np.hypot(*(center - track.center)))
-            if distance <= radius and distance < best_distance:
-                best, best_distance = track, distance
-        return best
+    def observe(self, boxes, frame_index: int, add_new: bool = True) -> list[bool]:
+        """Associate boxes seen at ``frame_index`` with the remembered distractors, one box per
+        distractor, nearest first; update the matched ones, remember unmatched boxes as new
+        distractors when ``add_new``, forget old ones. Returns, per box, whether a distractor
+        explains it.
 
-    def explains(self, box, frame_index: int) -> bool:
-        """True when a remembered distractor could be at ``box`` now."""
-        return self._match(box, frame_index) is not None
-
-    def observe(self, boxes, frame_index: int) -> None:
-        """Update the tracks with distractor boxes seen at ``frame_index``; forget old ones."""
-        for box in boxes:
-            x, y, w, h = box
-            center, size = np.array([x + w / 2.0, y + h / 2.0]), float(np.sqrt(max(w * h, 1.0)))
-            track = self._match(box, frame_index)
-            if track is None:
-                self.tracks.append(DistractorTrack(center, size, frame_index))
-            elif track.last_seen != frame_index:
-                track.center, track.size, track.last_seen = center, size, frame_index
+        One-to-one matching matters: when the target reappears beside a distractor, the
+        distractor claims its own (nearer) detection and the target's stays unexplained.
+        """
+        centers = [np.array([x + w / 2.0, y + h / 2.0]) for x, y, w, h in boxes]
+        sizes = [float(np.sqrt(max(w * h, 1.0))) for _, _, w, h in boxes]
+        pairs = []
+        for t, track in enumerate(self.tracks):
+            reach = min(self.gate + self.speed * max(frame_index - track.last_seen, 1), self.max_gate)
+            for b, center in enumerate(centers):
+                distance = float(np.hypot(*(center - track.center)))
+                if distance <= reach * max(track.size, sizes[b]):
+                    pairs.append((distance, t, b))
+        explained = [False] * len(centers)
+        claimed = set()
+        for _, t, b in sorted(pairs):
+            if t in claimed or explained[b]:
+                continue
+            claimed.add(t)
+            explained[b] = True
+            self.tracks[t].center, self.tracks[t].size, self.tracks[t].last_seen = centers[b], sizes[b], frame_index
+        if add_new:
+            self.tracks += [DistractorTrack(centers[b], sizes[b], frame_index)
+                            for b in range(len(centers)) if not explained[b]]
         self.tracks = [t for t in self.tracks if frame_index - t.last_seen <= self.max_age]
+        return explained

@@ -120,10 +120,18 @@ def _peaks(response: np.ndarray, count: int, template_size) -> list[tuple[tuple[
 
 
 def _suppress(candidates: list[Candidate], count: int) -> list[Candidate]:
+    """Greedy non-maximum suppression across scales: a candidate overlapping a better one by
+    IoU > 0.3, or with its centre inside it, is the same object at another scale."""
     kept: list[Candidate] = []
     for cand in sorted(candidates, key=lambda c: -c.score):
-        if all(iou(cand.box, k.box) <= 0.3 for k in kept):
+        if all(iou(cand.box, k.box) <= 0.3 and not _centre_inside(cand.box, k.box)
+               and not _centre_inside(k.box, cand.box) for k in kept):
             kept.append(cand)
         if len(kept) == count:
             break
     return kept
+
+
+def _centre_inside(a, b) -> bool:
+    cx, cy = a[0] + a[2] / 2.0, a[1] + a[3] / 2.0
+    return b[0] <= cx <= b[0] + b[2] and b[1] <= cy <= b[1] + b[3]

@@ -217,7 +217,7 @@ def serve(config: ServerConfig | None, config_error: Exception | None = None,
                     server.status([(trax.Rectangle.create(*box), {})])
                 else:
                     box, confidence = session.frame(path)
-                    server.status([(trax.Rectangle.create(*box), {})], {CONFIDENCE: confidence})
+                    server.status([(trax.Rectangle.create(*box), {CONFIDENCE: confidence})])
             except Exception as exc:  # noqa: BLE001 - reported through the protocol and the log
                 return _report(server, logger, log_path, session.where(), exc)
 

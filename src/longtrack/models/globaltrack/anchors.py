@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["base_anchors", "grid_anchors", "multilevel_anchors", "valid_anchor_flags"]
+__all__ = ["base_anchors", "grid_anchors", "multilevel_anchors"]
 
 
 def base_anchors(stride: int, scales: Sequence[float], ratios: Sequence[float]) -> Tensor:
@@ -45,16 +45,3 @@ def multilevel_anchors(feat_sizes: Sequence[tuple[int, int]], strides: Sequence[
     """One ``[H_l * W_l * A, 4]`` tensor per level."""
     return [grid_anchors(base_anchors(s, scales, ratios).to(device), tuple(hw), s)
             for hw, s in zip(feat_sizes, strides)]
-
-
-def valid_anchor_flags(feat_hw: tuple[int, int], stride: int, pad_hw: tuple[int, int],
-                       num_base: int, device: torch.device | str = "cpu") -> Tensor:
-    """``[H * W * A]`` bool: the anchor's cell lies inside the padded image (mmdet v1
-    ``valid_flags`` with ``ceil(pad / stride)`` valid cells per axis)."""
-    height, width = feat_hw
-    valid_h = min(-(-int(pad_hw[0]) // stride), height)
-    valid_w = min(-(-int(pad_hw[1]) // stride), width)
-    valid_y = torch.arange(height, device=device) < valid_h
-    valid_x = torch.arange(width, device=device) < valid_w
-    valid = valid_y[:, None] & valid_x[None, :]
-    return valid.reshape(-1, 1).expand(-1, num_base).reshape(-1)

@@ -67,7 +67,8 @@ class GlobalTrackConfig:
 
     depth: int = 50  # ResNet depth
     base_channels: int = 64  # ResNet stem width (stage i: base * 2**i planes)
-    frozen_stages: int = 1  # stem + layer1 frozen, all BatchNorms in eval mode (mmdet default)
+    frozen_stages: int = 1  # stem + layer1 frozen (mmdet default; -1 trains every stage)
+    norm_eval: bool = True  # BatchNorm statistics frozen (mmdet default)
     fpn_channels: int = 256
     fc_channels: int = 1024  # the 2 shared FCs of the box head
     roi_size: int = 7
@@ -121,7 +122,8 @@ class GlobalTrackConfig:
     @classmethod
     def small(cls) -> "GlobalTrackConfig":
         """The CPU-sized model of ``configs/globaltrack-synth.yaml`` (a test keeps them equal)."""
-        return cls(base_channels=16, fpn_channels=64, fc_channels=256, max_size=(320, 240),
+        return cls(base_channels=16, frozen_stages=-1, norm_eval=False, fpn_channels=64, fc_channels=256,
+                   max_size=(320, 240),
                    train_rpn=ProposalConfig(nms_pre=1000, nms_post=1000, max_num=1000),
                    rcnn_sampling=SamplingConfig(num=128, pos_fraction=0.25, pos_iou=0.5, neg_iou=0.5,
                                                 min_pos_iou=0.5, add_gt_as_proposals=True))

@@ -58,7 +58,7 @@ class GlobalTrack(nn.Module):
         self.config = cfg = config or GlobalTrackConfig()
         channels = cfg.fpn_channels
         self.backbone = ResNet(cfg.depth, base_channels=cfg.base_channels, frozen_stages=cfg.frozen_stages,
-                               norm_eval=True)
+                               norm_eval=cfg.norm_eval)
         self.neck = FPN(self.backbone.out_channels, channels, num_outs=len(cfg.anchor_strides))
 
         def roi_extractor() -> SingleRoIExtractor:

@@ -19,7 +19,8 @@ from torch import Tensor
 from ...ops.box_coder import DeltaXYWHBBoxCoder
 from .config import SamplingConfig
 
-__all__ = ["legacy_box_iou", "assign_max_iou", "random_sample", "AnchorTargets", "rpn_anchor_targets",
+__all__ = ["legacy_box_iou", "assign_max_iou", "random_sample", "AnchorTargets", "inside_anchor_flags",
+           "rpn_anchor_targets",
            "RoISamples", "sample_rcnn_rois"]
 
 
@@ -83,11 +84,13 @@ class AnchorTargets:
         return self.pos.numel() + self.neg.numel()
 
 
-def inside_anchor_flags(anchors: Tensor, valid: Tensor, img_shape: tuple[int, int],
-                        allowed_border: float = 0.0) -> Tensor:
-    """Anchors in a valid cell lying within ``img_shape`` (height, width) +- ``allowed_border``."""
+def inside_anchor_flags(anchors: Tensor, img_shape: tuple[int, int], allowed_border: float = 0.0) -> Tensor:
+    """``[N]`` bool: anchors lying within ``img_shape`` (height, width) +- ``allowed_border``.
+
+    mmdet v1 also requires the anchor's cell to lie in the padded image (``valid_flags``); with
+    ``allowed_border >= 0`` an anchor inside the image always does, so that test is left out."""
     height, width = img_shape
-    return (valid & (anchors[:, 0] >= -allowed_border) & (anchors[:, 1] >= -allowed_border)
+    return ((anchors[:, 0] >= -allowed_border) & (anchors[:, 1] >= -allowed_border)
             & (anchors[:, 2] < width + allowed_border) & (anchors[:, 3] < height + allowed_border))
 
 

@@ -1,0 +1,147 @@
+"""GlobalTrack online: pure global instance search, as the authors' ``GlobalTrack`` tracker.
+
+On the first frame the query (the given box) is encoded once and never updated. Every later
+frame is searched whole: rescaled to fit ``max_size`` (1333x800 at paper size), QG-RPN
+proposals, QG-RCNN scores, and the answer is the single highest-scoring box, with no motion model
+and no smoothing. Confidence = that box's RCNN object probability; ``present`` = confidence >=
+``presence_threshold`` (ours: the authors never report absence; the value is tuned on the
+synthetic val split and stored in the weights file, see docs/methods/globaltrack.md).
+
+The RCNN NMS is skipped: NMS never removes the highest-scoring box, so the top-1 is the same
+(a test checks it on the authors' outputs).
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..api import BaseTracker, Box, Prediction
+from ..checkpoint import load_weights
+from ..errors import LongtrackError
+from ..models.globaltrack import GlobalTrack, GlobalTrackConfig, PreparedImage, QueryEncoding, prepare_image
+
+__all__ = ["GlobalTrackTracker", "GlobalTrackState", "DEFAULT_PRESENCE_THRESHOLD", "xywh_to_xyxy",
+           "xyxy_to_xywh", "load_globaltrack"]
+
+# Used when neither the caller nor the weights file gives a threshold.
+DEFAULT_PRESENCE_THRESHOLD = 0.5
+
+
+def xywh_to_xyxy(box) -> np.ndarray:
+    """Frame ``(x, y, w, h)`` -> inclusive-pixel corners ``(x1, y1, x1 + w - 1, y1 + h - 1)``, the
+    convention of the authors' mmdetection v1 (a box of width w spans x2 - x1 + 1 = w)."""
+    x, y, w, h = (float(v) for v in box)
+    return np.array([x, y, x + w - 1, y + h - 1])
+
+
+def xyxy_to_xywh(box) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return (x1, y1, x2 - x1 + 1, y2 - y1 + 1)
+
+
+@dataclass
+class GlobalTrackState:
+    """Everything the tracker remembers between frames."""
+
+    query: QueryEncoding  # the first frame's query, fixed for the whole sequence
+    box: Box  # last reported box, xywh frame pixels
+    score: float = 1.0  # last confidence
+    frame_index: int = 0  # frames tracked since initialize (the first frame is 0)
+
+
+class GlobalTrackTracker(BaseTracker):
+    """``GlobalTrackTracker(weights=None, device="cpu", **options)``.
+
+    Args:
+        weights: a longtrack weights file (``longtrack train`` or ``longtrack convert``); None
+            builds a randomly initialised small network and warns.
+        device: torch device string.
+        size: ``"paper"`` or ``"small"`` builds that configuration at random initialisation (for
+            timing; weights are then not loaded); None uses the weights' config.
+        presence_threshold: ``present`` iff confidence >= this; None: the weights file's tuned
+            value, else ``DEFAULT_PRESENCE_THRESHOLD``.
+        max_size: ``(long, short)`` edges each frame is rescaled to fit; None: the model config's.
+    """
+
+    name = "globaltrack"
+
+    def __init__(self, weights: str | None = None, device: str = "cpu", *, size: str | None = None,
+                 presence_threshold: float | None = None, max_size: tuple[int, int] | None = None):
+        super().__init__()
+        self.device = torch.device(device)
+        model, tuned = load_globaltrack(weights, size)
+        if max_size is not None:
+            model.config = model.config.replace(max_size=tuple(int(v) for v in max_size))
+        self.model = model.to(self.device).eval()
+        self.config: GlobalTrackConfig = self.model.config
+        if presence_threshold is None:
+            presence_threshold = tuned if tuned is not None else DEFAULT_PRESENCE_THRESHOLD
+        self.presence_threshold = float(presence_threshold)
+        self.state: GlobalTrackState | None = None
+
+    @torch.inference_mode()
+    def _initialize(self, frame: np.ndarray, box: Box) -> None:
+        prepared = prepare_image(frame, self.config, self.device)
+        feats = self.model.extract_features(prepared.tensor)
+        corners = torch.as_tensor(xywh_to_xyxy(box) * prepared.scale_factor, dtype=torch.float32)
+        rois = torch.cat([torch.zeros(1), corners]).view(1, 5).to(self.device)
+        self.state = GlobalTrackState(query=self.model.encode_query(feats, rois), box=tuple(box))
+
+    @torch.inference_mode()
+    def _track(self, frame: np.ndarray) -> Prediction:
+        state = self.state
+        state.frame_index += 1
+        corners, score = self.search(prepare_image(frame, self.config, self.device), state.query)
+        if corners is None:  # no proposal scored above the threshold: keep the last box
+            state.score = 0.0
+            return Prediction(state.box, 0.0, False)
+        state.box, state.score = xyxy_to_xywh(corners), score
+        return Prediction(state.box, score, score >= self.presence_threshold)
+
+    @torch.inference_mode()
+    def search(self, image: PreparedImage, query: QueryEncoding) -> tuple[np.ndarray | None, float]:
+        """The top-1 detection of ``query`` in a prepared frame: inclusive xyxy corners in frame
+        pixels and its object probability, or ``(None, 0.0)`` when nothing scores above
+        ``test_rcnn.score_thr`` or the network produced non-finite numbers."""
+        feats = self.model.extract_features(image.tensor)
+        out = self.model.detect(feats, query, image.img_shape, image.scale_factor, with_nms=False)
+        scores = out["scores"].float()
+        if scores.numel() == 0:
+            return None, 0.0
+        best = int(scores.argmax())
+        score = float(scores[best])
+        corners = out["boxes"][best].float().cpu().numpy()
+        if not (score > self.config.test_rcnn.score_thr and np.isfinite(corners).all()):
+            return None, 0.0
+        return corners, score
+
+
+def load_globaltrack(weights: str | None, size: str | None = None) -> tuple[GlobalTrack, float | None]:
+    """The network of a weights file (and its tuned presence threshold, if it has one), or a
+    randomly initialised one of ``size``."""
+    if size is not None:
+        presets = {"paper": GlobalTrackConfig.paper, "small": GlobalTrackConfig.small}
+        if size not in presets:
+            raise LongtrackError(f"globaltrack: size must be one of {', '.join(presets)}, got {size!r}")
+        warnings.warn(f"globaltrack: size={size!r} builds a randomly initialised network (for timing); "
+                      "its predictions are meaningless", stacklevel=3)
+        return GlobalTrack(presets[size]()), None
+    if weights is None:
+        warnings.warn("globaltrack: no weights file available; using a randomly initialised small network "
+                      "whose predictions are meaningless (pass --weights, or train one with "
+                      "`longtrack train configs/globaltrack-synth.yaml`)", stacklevel=3)
+        return GlobalTrack(GlobalTrackConfig.small()), None
+    loaded = load_weights(weights, method="globaltrack")
+    config = GlobalTrackConfig.from_dict(loaded.model_config, source=f"{weights}: model config")
+    model = GlobalTrack(config)
+    try:
+        model.load_state_dict(loaded.state_dict, strict=True)
+    except RuntimeError as exc:
+        raise LongtrackError(f"{weights}: weights do not fit the GlobalTrack model in its config "
+                             f"({str(exc).splitlines()[0]})") from exc
+    tracker_cfg = loaded.config.get("tracker") or {}
+    tuned = tracker_cfg.get("presence_threshold") if isinstance(tracker_cfg, dict) else None
+    return model, (float(tuned) if tuned is not None else None)

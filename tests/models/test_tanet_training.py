@@ -1,0 +1,148 @@
+"""TANet training: the criterion on hand-checked cases, Algorithm 1's schedule and gradient
+routing, the samples, the configs, and a short resumable run of ``longtrack.train``."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from longtrack.models.tanet import TANetConfig
+from longtrack.train import config_from_dict, load_config, train
+from longtrack.train.config import DataConfig, SourceConfig
+from longtrack.train.criteria.tanet import TANetCriterion
+from longtrack.train.methods.tanet import ModelConfig, TANetGAN, phase_of
+from longtrack.train.methods.tanet_data import TANetSamples, box_mask, collate_tanet
+
+REPO = Path(__file__).resolve().parents[2]
+LOG2 = math.log(2.0)
+
+
+def test_criterion_hand_checked():
+    crit = TANetCriterion(lambda_app=0.1, lambda_mot=0.2)
+    logits = torch.zeros(1, 3, 1, 4, 4)
+    masks = torch.zeros(1, 3, 1, 4, 4)
+    d_big = torch.tensor([[50.0]])  # sigmoid ~ 1
+    d_zero = torch.zeros(1, 1)  # sigmoid = 0.5
+    outputs = {"attention_logits": logits, "target_masks": masks, "phase": torch.tensor(0),
+               "app_real": d_big, "app_fake": d_zero, "mot_real": d_zero, "mot_fake": d_big}
+    losses = crit(outputs, {})
+    assert losses["bce"].item() == pytest.approx(LOG2)  # every pixel at p = 0.5
+    assert losses["gan_app"].item() == pytest.approx(LOG2)  # BCE(0.5, 1)
+    assert losses["gan_mot"].item() == pytest.approx(0.0, abs=1e-6)  # D says real already
+    assert losses["d_app"].item() == pytest.approx(0.0 + LOG2, abs=1e-6)
+    assert losses["d_mot"].item() == pytest.approx(LOG2 + 50.0, rel=1e-6)  # fake called real: -log(1 - s(50))
+    assert losses["loss"].item() == pytest.approx(LOG2 + 0.1 * LOG2 + 0.2 * 0.0, rel=1e-6)
+    assert crit(dict(outputs, phase=torch.tensor(1)), {})["loss"].item() == pytest.approx(LOG2, abs=1e-6)
+    assert crit(dict(outputs, phase=torch.tensor(2)), {})["loss"].item() == pytest.approx(LOG2 + 50.0, rel=1e-6)
+    # A confident, right map: BCE near 0; BCE only without discriminator outputs.
+    right = {"attention_logits": torch.full((1, 1, 1, 2, 2), 30.0), "target_masks": torch.ones(1, 1, 1, 2, 2),
+             "phase": torch.tensor(0)}
+    only = crit(right, {})
+    assert set(only) == {"bce", "loss"} and only["loss"].item() < 1e-10
+
+
+def test_algorithm_1_schedule():
+    both = ModelConfig()
+    names = "GAM"  # generator, appearance D, motion D
+    assert "".join(names[phase_of(n, both)] for n in range(1, 17)) == "AGGMGAMGGMAGMGGA"
+    assert "".join(names[phase_of(n, ModelConfig(adversarial="appearance"))] for n in range(1, 7)) == "AGGGGA"
+    assert "".join(names[phase_of(n, ModelConfig(adversarial="motion"))] for n in range(1, 7)) == "MGGMGG"
+    assert {phase_of(n, ModelConfig(adversarial="none")) for n in range(1, 30)} == {0}
+
+
+def _tiny_batch(b=2, s=128):
+    torch.manual_seed(0)
+    masks = torch.zeros(b, 5, s, s)
+    masks[:, :, 40:70, 50:90] = 1
+    return {"frames": torch.randint(0, 255, (b, 5, 3, s, s), dtype=torch.uint8),
+            "target": torch.randint(0, 255, (b, 3, s, s), dtype=torch.uint8),
+            "masks": masks, "present": torch.ones(b, 5, dtype=torch.bool)}
+
+
+def test_each_phase_moves_only_its_network():
+    torch.manual_seed(0)
+    cfg = ModelConfig(generator=TANetConfig(width=4, input_size=128, output_size=128))
+    model = TANetGAN(cfg).train()
+    crit = TANetCriterion()
+    batch = _tiny_batch()
+    parts = {"generator": model.generator, "appearance": model.appearance, "motion": model.motion}
+    expected = {1: "appearance", 2: "generator", 4: "motion"}  # iterations 1 (A), 2 (G), 4 (M)
+    for n in range(1, 5):
+        model.zero_grad(set_to_none=True)
+        outputs = model(batch)
+        assert int(model.iteration) == n and int(outputs["phase"]) == phase_of(n, cfg)
+        assert outputs["attention_logits"].shape == (2, 3, 1, 128, 128)
+        crit(outputs, batch)["loss"].backward()
+        if n not in expected:
+            continue
+        for name, part in parts.items():
+            grads = [p.grad for p in part.parameters()]
+            if name == expected[n]:
+                assert all(g is not None for g in grads), (n, name)
+            else:
+                assert all(g is None for g in grads), (n, name)
+    model.eval()
+    assert int(model(batch)["phase"]) == 0 and int(model.iteration) == 4  # eval does not count
+
+
+def test_box_mask_hand_checked():
+    mask = box_mask((10, 0, 20, 10), (40, 20), 4)  # frame 40x20 -> 4x4 cells of 10x5 pixels
+    expected = np.zeros((4, 4), np.float32)
+    expected[0:2, 1:3] = 1  # cell centres x 15, 25 and y 2.5, 7.5 lie inside
+    assert np.array_equal(mask, expected)
+
+
+def test_samples_are_consecutive_frames_with_matching_masks():
+    data = DataConfig(sources=(SourceConfig("synthetic", preset="mini", frame_size=(160, 120), num_sequences=2,
+                                            cache=2),), brightness_jitter=0.0, gray_prob=0.0, flip_prob=0.0)
+    samples = TANetSamples(data, seed=0, input_size=64, output_size=32, num_frames=5)
+    sample = samples[(0, 3)]
+    assert sample["frames"].shape == (5, 3, 64, 64) and sample["frames"].dtype == np.uint8
+    assert sample["masks"].shape == (5, 32, 32) and sample["target"].shape == (3, 64, 64)
+    for k in range(5):
+        assert (sample["masks"][k].sum() > 0) == bool(sample["present"][k])
+    again = samples[(0, 3)]
+    assert all(np.array_equal(sample[k], again[k]) for k in sample)  # keyed, deterministic
+    batch = collate_tanet([sample, samples[(0, 4)]])
+    assert batch["frames"].shape == (2, 5, 3, 64, 64)
+    flipped = TANetSamples(DataConfig(sources=data.sources, brightness_jitter=0.0, gray_prob=0.0, flip_prob=1.0),
+                           seed=0, input_size=64, output_size=32, num_frames=5)[(0, 3)]
+    assert np.array_equal(flipped["frames"], sample["frames"][..., ::-1])
+    assert np.array_equal(flipped["masks"], sample["masks"][..., ::-1])
+
+
+def test_configs_parse_and_synth_matches_small():
+    synth = load_config(REPO / "configs" / "tanet-synth.yaml")
+    assert synth.method == "tanet" and synth.model.generator == TANetConfig.small()
+    assert synth.model.adversarial == "both" and synth.optim.name == "adagrad"
+    paper = load_config(REPO / "configs" / "tanet-paper.yaml")
+    assert paper.model.generator == TANetConfig.paper()
+    assert (paper.optim.name, paper.optim.lr, paper.train.batch_size) == ("adagrad", 1e-4, 1)
+    assert (paper.model.lambda_app, paper.model.lambda_mot) == (0.1, 0.2)
+
+
+def test_short_run_resumes_the_schedule(tmp_path):
+    torch.set_num_threads(1)
+    cfg = {"method": "tanet",
+           "model": {"generator": {"width": 4, "input_size": 128, "output_size": 128}, "eval_samples": 2},
+           "data": {"sources": [{"name": "synthetic", "preset": "mini", "frame_size": [160, 120],
+                                 "num_sequences": 2, "cache": 2}], "samples_per_video": 4},
+           "optim": {"name": "adagrad", "lr": 1.0e-3, "weight_decay": 0.0},
+           "train": {"steps": 3, "batch_size": 2, "log_every": 1, "ckpt_every": 2, "tensorboard": False}}
+    out = tmp_path / "run"
+    train(config_from_dict(cfg), out, device="cpu")
+    state = torch.load(out / "checkpoint.pt", weights_only=True)["model"]
+    assert int(state["iteration"]) == 3
+    records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    steps = [r for r in records if "loss" in r]
+    assert [r["step"] for r in steps] == [1, 2, 3]
+    assert {"bce", "gan_app", "gan_mot", "d_app", "d_mot"} <= set(steps[0])
+    assert any("eval/peak_in_box" in r for r in records)
+    cfg["train"]["steps"] = 4
+    train(config_from_dict(cfg), out, resume=True, device="cpu")
+    state = torch.load(out / "checkpoint.pt", weights_only=True)["model"]
+    assert int(state["iteration"]) == 4  # the schedule continues where it stopped
