@@ -196,7 +196,8 @@ class VotLongTermFormat:
         for i, row in enumerate(rows):
             if len(row) == 4 and not np.isnan(row).any():
                 boxes[i] = row
-                present[i] = True
+                # vot-toolkit writes a reported absence as a zero rectangle: empty, like `0`.
+                present[i] = row[2] > 0 and row[3] > 0
         extras = _extras(path.with_suffix(""))
         # The toolkit reads a missing confidence (the init frame's empty line) as 0.
         scores = read_values(extras["confidence"], n, missing=0.0) if extras["confidence"].is_file() \

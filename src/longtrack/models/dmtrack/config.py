@@ -81,9 +81,10 @@ class DMTrackConfig:
     @classmethod
     def small(cls) -> "DMTrackConfig":
         """The CPU-sized model of ``configs/dmtrack-synth.yaml`` (a test keeps them equal): DLA
-        widths / 4, 64-channel heads (the fixture's widths), frames rescaled to 320x240."""
-        return cls(dla_channels=(4, 8, 16, 32, 64, 128), head_channels=64, mid_channels=32,
-                   reid_dim=128, reid_channels=64, input_size=(320, 240))
+        widths / 4 (as the fixture), 32-channel heads (GroupNorm of 16 groups), frames rescaled to
+        256x192 (the synthetic 480x360 frames exactly, no padding)."""
+        return cls(dla_channels=(4, 8, 16, 32, 64, 128), head_channels=32, mid_channels=16, gn_groups=16,
+                   reid_dim=128, reid_channels=32, input_size=(256, 192))
 
     @classmethod
     def fixture(cls) -> "DMTrackConfig":

@@ -61,17 +61,17 @@ class CondFCOSHead(nn.Module):
     """
 
     def __init__(self, channels: int, mid_channels: int, num_classes: int = 2, stacked_convs: int = 4,
-                 gn_groups: int = 32, num_levels: int = 3):
+                 gn_groups: int = 32, strides: Sequence[int] = (8, 16, 32)):
         super().__init__()
         self.cls_convs = nn.ModuleList(ConvGNReLU(channels, channels, gn_groups) for _ in range(stacked_convs))
         self.reg_convs = nn.ModuleList(ConvGNReLU(channels, channels, gn_groups) for _ in range(stacked_convs))
         self.fcos_cls = nn.Conv2d(mid_channels, num_classes, 3, padding=1)
         self.fcos_reg = nn.Conv2d(mid_channels, 4, 3, padding=1)
         self.fcos_centerness = nn.Conv2d(mid_channels, 1, 3, padding=1)
-        self.scales = nn.ModuleList(Scale(1.0) for _ in range(num_levels))
-        self._init_weights()
+        self.scales = nn.ModuleList(Scale(1.0) for _ in strides)
+        self._init_weights(strides)
 
-    def _init_weights(self) -> None:
+    def _init_weights(self, strides: Sequence[int]) -> None:
         # mmdetection FCOS: N(0, 0.01) convs; the classifier's bias at the focal-loss prior 0.01.
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
@@ -79,6 +79,12 @@ class CondFCOSHead(nn.Module):
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
         nn.init.constant_(self.fcos_cls.bias, -4.59511985013459)  # -log((1 - 0.01) / 0.01)
+        # Ours: distances are regressed in pixels without exp (the authors fine-tune a trained
+        # detector). Starting at 0 would put -log IoU at ~14 and half the ReLUs dead, so each level
+        # starts at 2 x its stride (16, 32, 64 px at P3-P5: inside its regress range).
+        nn.init.constant_(self.fcos_reg.bias, 16.0)
+        for scale, stride in zip(self.scales, strides):
+            nn.init.constant_(scale.scale, stride / strides[0])
 
     def forward_level(self, x: Tensor, level: int, layer1: Callable[[str, Tensor], Tensor],
                       layer6: Callable[[str, Tensor], Tensor]) -> dict[str, Tensor]:

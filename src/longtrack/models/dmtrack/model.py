@@ -41,7 +41,7 @@ class DMTrack(nn.Module):
         self.controller = Controller(cfg.head_channels, cfg.mid_channels) if cfg.correlation == "dynamic" else None
         self.cond_modulator = CondModulator(cfg.head_channels, cfg.mid_channels)
         self.bbox_head = CondFCOSHead(cfg.head_channels, cfg.mid_channels, cfg.num_classes, cfg.stacked_convs,
-                                      cfg.gn_groups, len(cfg.strides))
+                                      cfg.gn_groups, cfg.strides)
         self.reid = (ReIDHead(cfg.dla_channels[2], cfg.head_channels, cfg.reid_channels, cfg.reid_dim)
                      if cfg.reid_dim else None)
         self.register_buffer("mean", torch.tensor(cfg.mean).view(1, 3, 1, 1), persistent=False)

@@ -16,8 +16,11 @@ from ...errors import LongtrackError
 
 # Built-in methods. Each entry's module defines build() and, usually, ModelConfig.
 METHODS: dict[str, str] = {
+    "globaltrack": "longtrack.train.methods.globaltrack:build",
+    "dmtrack": "longtrack.train.methods.dmtrack:build",
     "procontext": "longtrack.train.methods.procontext:build",
     "tanet": "longtrack.train.methods.tanet:build",
+    "gtelt": "longtrack.train.methods.gtelt:build",
 }
 
 

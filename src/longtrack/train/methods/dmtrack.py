@@ -11,6 +11,7 @@ The config's ``model`` section is a :class:`~longtrack.models.dmtrack.DMTrackCon
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -105,12 +106,18 @@ def _check_data(cfg) -> None:
                                  f"{cfg.model.size_divisor} (the DLA's strides)")
 
 
-def top1_evaluator(config: DMTrackConfig, dataset: TrackingSamples, num: int = 24):
-    """``evaluate(model)``: on ``num`` fixed samples (epoch -1), the fraction whose top-1 detection
-    for the target query has IoU > 0.5 with the target's search box, and the mean IoU."""
-    samples = [dataset[(10**6, i)] for i in range(num)]
+def top1_evaluator(config: DMTrackConfig, data, seed: int, num: int = 24):
+    """``evaluate(model)``: on ``num`` fixed samples of the synthetic world's val split (made at the
+    first call), the mean IoU of the top-1 detection for the target's query with the target's
+    search box, and the fraction above 0.5."""
+    val_data = dataclasses.replace(data, sources=tuple(
+        dataclasses.replace(s, split="val") if s.on_the_fly else s for s in data.sources))
+    samples: list[dict] = []
 
     def evaluate(model: nn.Module) -> dict[str, float]:
+        if not samples:
+            val = TrackingSamples(val_data, seed=seed)
+            samples.extend(val[(0, i)] for i in range(num))
         device = next(model.parameters()).device
         ious = []
         for sample in samples:
@@ -145,4 +152,4 @@ def build(cfg, device) -> TrainingSetup:
     dataset = TrackingSamples(cfg.data, seed=cfg.train.seed)
     model = DMTrackForTraining(cfg.model, dataset.num_identities)
     return TrainingSetup(model=model, criterion=criterion_for(cfg.model), dataset=dataset,
-                         collate_fn=collate_samples, evaluate=top1_evaluator(cfg.model, dataset))
+                         collate_fn=collate_samples, evaluate=top1_evaluator(cfg.model, cfg.data, cfg.train.seed))

@@ -21,7 +21,7 @@ from ...models.procontext import ProContEXT, ProContEXTConfig
 from ..config import TrainConfig
 from ..criteria.procontext import ProContEXTCriterion
 from ..data import TrackingSamples, collate_samples
-from ..data.sources import Video
+from ..data.sources import Video, VideoSource
 from ..setup import TrainingSetup
 
 __all__ = ["ModelConfig", "ProContEXTOnBatches", "TripletSamples", "keep_ratio_at", "build"]
@@ -77,7 +77,8 @@ class TripletSamples(TrackingSamples):
     authors' ``trident_pro`` triplet (static, dynamic, search), plus ``keep_ratio`` (float32
     scalar): the elimination keep ratio of the step that consumes the sample."""
 
-    def __init__(self, cfg: TrainConfig):
+    def __init__(self, cfg: TrainConfig, sources: list[VideoSource] | None = None):
+        """``sources``: your own ``VideoSource``s instead of ``cfg.data.sources``."""
         data = cfg.data
         if data.kind != "pair" or data.template_frames != 2 or data.search_frames != 1:
             raise LongtrackError("procontext training needs data.kind 'pair', data.template_frames 2 "
@@ -90,7 +91,7 @@ class TripletSamples(TrackingSamples):
         if sizes != {cfg.model.template_size} or data.search.size != cfg.model.search_size:
             raise LongtrackError("data.templates/search sizes must equal model.template_size/search_size "
                                  f"({cfg.model.template_size}/{cfg.model.search_size})")
-        super().__init__(data, seed=cfg.train.seed)
+        super().__init__(data, seed=cfg.train.seed, sources=sources)
         self.batch_size = cfg.train.batch_size
         self.total_steps = cfg.train.steps
         self.final_keep = min(cfg.model.ce_keep_ratios, default=1.0)

@@ -1,0 +1,92 @@
+"""GlobalTrack's training method: ``method: globaltrack`` in a training config.
+
+A sample is a multi-instance image pair (``data.kind: multi_instance``): two frames of one video,
+both seen whole (``mode: full`` views: rescaled to fit, padded at the right and bottom), with every
+instance visible in both. Every instance is a query: its box in the first frame is the query,
+its box in the second the target, the pair's other instances background. The backbone runs once
+per image; the cross-query loss averages the queries' RPN + RCNN losses
+(:class:`~longtrack.train.criteria.globaltrack.GlobalTrackCriterion`).
+"""
+from __future__ import annotations
+
+import torch
+
+from ...errors import LongtrackError
+from ...models.globaltrack import GlobalTrack, GlobalTrackConfig
+from ...models.globaltrack.preprocess import normalise_batch
+from ..config import TrainConfig
+from ..criteria.globaltrack import GlobalTrackCriterion
+from ..data import TrackingSamples, collate_samples
+from ..setup import TrainingSetup
+
+__all__ = ["ModelConfig", "GlobalTrackOnBatches", "xywh_to_inclusive_xyxy", "build"]
+
+ModelConfig = GlobalTrackConfig  # the config's `model` section
+
+MIN_QUERY_SIDE = 2.0  # pixels: slivers at the frame border make no useful query or target
+
+
+def xywh_to_inclusive_xyxy(boxes: torch.Tensor) -> torch.Tensor:
+    """``(..., 4)`` xywh -> mmdet v1 corners ``(x, y, x + w - 1, y + h - 1)``."""
+    return torch.cat([boxes[..., :2], boxes[..., :2] + boxes[..., 2:] - 1], dim=-1)
+
+
+def unpadded_shapes(masks: torch.Tensor) -> torch.Tensor:
+    """``[B, H, W]`` padding masks (True on padding) -> ``[B, 2]`` (height, width) of the image."""
+    image = ~masks
+    return torch.stack([image.any(dim=2).sum(dim=1), image.any(dim=1).sum(dim=1)], dim=1)
+
+
+class GlobalTrackOnBatches(GlobalTrack):
+    """The GlobalTrack network called on the engine's batches; same parameters and state-dict keys
+    as :class:`GlobalTrack`, so ``weights.pt`` of a run loads straight into the tracker.
+
+    ``forward(batch)`` takes ``template_images`` / ``search_images`` ``[B, 1, 3, H, W]`` uint8 RGB
+    with their ``*_masks`` ``[B, 1, H, W]`` and ``*_instance_boxes`` ``[B, 1, M, 4]`` (xywh) /
+    ``*_instance_ids`` ``[B, 1, M]`` (-1 pads), and returns :meth:`GlobalTrack.forward_train`'s dict.
+    """
+
+    def prepare(self, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        """Normalise, then zero the padding (the authors pad with zeros after normalising)."""
+        return normalise_batch(images, self.config) * (~masks)[:, None].to(torch.float32)
+
+    def forward(self, batch: dict) -> dict:  # type: ignore[override]
+        img_z = self.prepare(batch["template_images"][:, 0], batch["template_masks"][:, 0])
+        img_x = self.prepare(batch["search_images"][:, 0], batch["search_masks"][:, 0])
+        ids = batch["template_instance_ids"][:, 0]
+        boxes_z = batch["template_instance_boxes"][:, 0].float()
+        boxes_x = batch["search_instance_boxes"][:, 0].float()
+        usable = (ids >= 0) & (boxes_z[..., 2:] >= MIN_QUERY_SIDE).all(-1) & (boxes_x[..., 2:] >= MIN_QUERY_SIDE).all(-1)
+        if not usable.any():  # keep every annotated instance rather than an empty step
+            usable = ids >= 0
+        image_index, instance_index = torch.nonzero(usable, as_tuple=True)
+        return self.forward_train(img_z, img_x, xywh_to_inclusive_xyxy(boxes_z[image_index, instance_index]),
+                                  xywh_to_inclusive_xyxy(boxes_x[image_index, instance_index]), image_index,
+                                  unpadded_shapes(batch["search_masks"][:, 0]))
+
+
+def _check_data(cfg: TrainConfig) -> None:
+    data, model = cfg.data, cfg.model
+    if data.kind != "multi_instance" or data.template_frames != 1 or data.search_frames != 1:
+        raise LongtrackError("globaltrack training needs data.kind 'multi_instance' with one template and "
+                             f"one search frame, got {data.kind!r}, {data.template_frames}, {data.search_frames}")
+    views = [*data.templates, data.search]
+    if len(data.templates) != 1 or any(v.mode != "full" for v in views):
+        raise LongtrackError("globaltrack searches whole frames: data.templates (one view) and data.search "
+                             "need mode 'full'")
+    sizes = {tuple(v.size) for v in views}
+    if len(sizes) != 1:
+        raise LongtrackError(f"globaltrack: template and search views need one size, got {sorted(sizes)}")
+    width, height = sizes.pop()
+    if width % model.pad_divisor or height % model.pad_divisor:
+        raise LongtrackError(f"globaltrack: view size {width}x{height} must be a multiple of "
+                             f"model.pad_divisor ({model.pad_divisor})")
+
+
+def build(cfg: TrainConfig, device) -> TrainingSetup:
+    """The model, the cross-query criterion and the multi-instance pairs of ``cfg``."""
+    _check_data(cfg)
+    model = GlobalTrackOnBatches(cfg.model)
+    criterion = GlobalTrackCriterion(rpn_sampling=cfg.model.rpn_sampling, rpn_coder=model.rpn_coder)
+    return TrainingSetup(model=model, criterion=criterion, dataset=TrackingSamples(cfg.data, seed=cfg.train.seed),
+                         collate_fn=collate_samples)

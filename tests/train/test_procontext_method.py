@@ -1,0 +1,160 @@
+"""ProContEXT's training method: triplet frame sampling, the keep-ratio warm-up, the batch
+adapter's preprocessing (equal to the tracker's), a fixed batch that the loss learns, and a
+`longtrack train` run whose weights.pt the tracker loads."""
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from longtrack.errors import LongtrackError
+from longtrack.models.procontext import ProContEXT, ProContEXTConfig
+from longtrack.train import train
+from longtrack.train.config import config_from_dict, load_config
+from longtrack.train.data import collate_samples
+from longtrack.train.methods import resolve_method
+from longtrack.train.methods.procontext import (CE_END, CE_START, ProContEXTOnBatches, TripletSamples,
+                                                build, keep_ratio_at)
+from longtrack.trackers.procontext import ProContEXTTracker
+
+REPO = Path(__file__).resolve().parents[2]
+TINY_MODEL = {"embed_dim": 32, "depth": 3, "num_heads": 2, "template_size": 32, "search_size": 64,
+              "ce_locations": [1], "ce_keep_ratios": [0.7], "head_channels": 16}
+
+
+def tiny_config(steps: int = 20, **data) -> dict:
+    return {
+        "method": "procontext",
+        "model": TINY_MODEL,
+        "data": {"sources": [{"name": "synthetic", "preset": "mini", "frame_size": [128, 96],
+                              "num_sequences": 4, "cache": 4}],
+                 "samples_per_video": 4, "template_frames": 2, "max_gap": 30,
+                 "templates": [{"factor": 2.0, "size": 32, "pad": 0.0}, {"factor": 4.0, "size": 32, "pad": 0.0}],
+                 "search": {"factor": 5.0, "size": 64, "scale_jitter": 0.25, "center_jitter": 2.0, "pad": 0.0},
+                 **data},
+        "optim": {"name": "adamw", "lr": 1e-3},
+        "train": {"steps": steps, "batch_size": 4, "log_every": 1, "ckpt_every": 100, "tensorboard": False},
+    }
+
+
+class StripeVideo:
+    """A 300-frame video whose target is visible only in frames 100-199 and 250-299."""
+
+    name = "stripes"
+    target_identity = 0
+
+    def __init__(self):
+        self.target_visible = np.zeros(300, dtype=bool)
+        self.target_visible[100:200] = True
+        self.target_visible[250:] = True
+        self.target_boxes = np.tile([40.0, 30.0, 20.0, 16.0], (300, 1))
+
+    def __len__(self):
+        return 300
+
+    def frame(self, index):
+        return np.full((96, 128, 3), index % 256, dtype=np.uint8)
+
+    def instances(self, index):
+        return self.target_boxes[index:index + 1], np.array([0])
+
+
+class StripeSource:
+    num_identities = 1
+
+    def __len__(self):
+        return 1
+
+    def video(self, index):
+        return StripeVideo()
+
+
+def test_registered_and_the_shipped_config_parses():
+    assert resolve_method("procontext").build is build
+    cfg = load_config(REPO / "configs" / "procontext-synth.yaml")
+    assert cfg.model == ProContEXTConfig.small()
+    assert TripletSamples(cfg).final_keep == 0.7  # the shipped data section fits the model
+
+
+def test_triplets_static_dynamic_search():
+    cfg = config_from_dict(tiny_config(max_gap=30, brightness_jitter=0.0, gray_prob=0.0))
+    samples = TripletSamples(cfg, sources=[StripeSource()])
+    seen_far = False
+    for index in range(200):
+        sample = samples[(0, index)]
+        static, dynamic, search = sample["frame_indices"].tolist()
+        assert all(StripeVideo().target_visible[[static, dynamic, search]])
+        assert min(static, search) <= dynamic <= max(static, search)  # between the two
+        assert abs(search - dynamic) <= 30  # near the search frame
+        seen_far |= abs(search - static) > 30  # the static template may be far away
+        assert sample["template_images"].shape == (4, 3, 32, 32)  # [static@2, static@4, dynamic@2, dynamic@4]
+        assert sample["search_images"].shape == (1, 3, 64, 64)
+        # Frame f is grey level f % 256: each crop comes from its frame, in the model's order.
+        centres = sample["template_images"][:, 0, 16, 16].tolist() + [sample["search_images"][0, 0, 32, 32]]
+        assert centres == [static % 256] * 2 + [dynamic % 256] * 2 + [search % 256]
+    assert seen_far
+
+
+def test_keep_ratio_warm_up():
+    assert keep_ratio_at(0.0, 0.7) == 1.0 and keep_ratio_at(CE_START - 1e-9, 0.7) == 1.0
+    assert keep_ratio_at((CE_START + CE_END) / 2, 0.7) == pytest.approx(0.85)
+    assert keep_ratio_at(CE_END, 0.7) == 0.7 and keep_ratio_at(1.0, 0.7) == 0.7
+    cfg = config_from_dict(tiny_config(steps=30))
+    samples = TripletSamples(cfg, sources=[StripeSource()])
+    # Samples of one step share the step's ratio; step 15 of 30 is half-way through training.
+    ratios = [float(samples[(0, 15 * 4 + k)]["keep_ratio"]) for k in range(4)]
+    assert ratios == [pytest.approx(keep_ratio_at(0.5, 0.7))] * 4
+
+
+def test_bad_data_sections_are_named():
+    with pytest.raises(LongtrackError, match="template_frames 2"):
+        TripletSamples(config_from_dict(tiny_config(template_frames=1)), sources=[StripeSource()])
+    with pytest.raises(LongtrackError, match="one view per factor"):
+        TripletSamples(config_from_dict(tiny_config(templates=[{"factor": 2.0, "size": 32}])),
+                       sources=[StripeSource()])
+
+
+def test_batches_are_normalised_as_the_tracker_normalises_crops():
+    config = ProContEXTConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in TINY_MODEL.items()})
+    model = ProContEXTOnBatches(config)
+    assert model.state_dict().keys() == ProContEXT(config).state_dict().keys()
+    tracker = ProContEXTTracker.__new__(ProContEXTTracker)  # only its _normalise
+    tracker.device = torch.device("cpu")
+    tracker.mean = torch.tensor(config.mean).view(1, 3, 1, 1)
+    tracker.std = torch.tensor(config.std).view(1, 3, 1, 1)
+    patch = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    ours = model.normalise(torch.from_numpy(patch).permute(2, 0, 1)[None, None])[0]
+    torch.testing.assert_close(ours, tracker._normalise(patch), rtol=1e-6, atol=1e-6)
+
+
+def test_loss_is_finite_and_falls_on_a_fixed_batch():
+    torch.manual_seed(0)
+    cfg = config_from_dict(tiny_config(steps=40))
+    setup = build(cfg, torch.device("cpu"))
+    batch = collate_samples([setup.dataset[(0, i)] for i in range(4)])
+    batch["keep_ratio"] = torch.full((4,), 0.7)  # elimination on: its path must train too
+    optimizer = torch.optim.AdamW(setup.model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(30):
+        out = setup.criterion(setup.model(batch), batch)
+        assert set(out) >= {"loss", "focal", "giou", "l1"} and math.isfinite(out["loss"].item())
+        optimizer.zero_grad()
+        out["loss"].backward()
+        optimizer.step()
+        losses.append(out["loss"].item())
+    assert losses[-1] < 0.6 * losses[0]
+    assert len(setup.model(batch)["kept_search_indices"]) == 1
+
+
+def test_a_training_run_gives_weights_the_tracker_loads(tmp_path):
+    cfg = config_from_dict(tiny_config(steps=4))
+    out = train(cfg, tmp_path / "run", device="cpu")
+    lines = (out / "log.jsonl").read_text().splitlines()
+    assert len(lines) == 4
+    tracker = ProContEXTTracker(weights=str(out / "weights.pt"))
+    assert tracker.config.embed_dim == 32
+    frame = np.random.default_rng(1).integers(0, 256, (96, 128, 3), dtype=np.uint8)
+    tracker.initialize(frame, (40, 30, 20, 16))
+    prediction = tracker.track(frame)
+    assert all(math.isfinite(v) for v in prediction.box)
