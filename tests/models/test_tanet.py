@@ -107,24 +107,19 @@ def test_converter_rejects_foreign_and_incomplete(case1):
         convert({"backbone.x": torch.zeros(1)})
 
 
-def test_paper_size_parameter_count():
+def test_paper_size_parameter_count_and_shapes():
     """METHODS.md: 117,010,384 in the authors' model, 64,162,305 used in forward. We build the
-    used part only; the rest is exactly the two unused classifiers."""
-    model = TANetGenerator(TANetConfig.paper())
+    used part only; the rest is exactly the two unused classifiers. Shapes at 300x300."""
+    torch.manual_seed(0)
+    model = TANetGenerator(TANetConfig.paper()).eval()
     built = sum(p.numel() for p in model.parameters())
     assert built == 64_162_305
     unused = sum(torch.Size(s).numel() for s in PAPER_UNUSED.values())
     assert built + unused == 117_010_384
     assert all(k.startswith(UNUSED_PREFIXES) for k in PAPER_UNUSED)
     assert decoder_plan(64)[0] == 512 and model.config.decoder_in_channels == 2304
-
-
-def test_paper_size_forward_shapes():
-    torch.manual_seed(0)
-    model = TANetGenerator(TANetConfig.paper()).eval()
-    frame = torch.rand(1, 3, 300, 300)
     with torch.no_grad():
-        out = model(frame, torch.rand(1, 3, 300, 300), torch.rand(1, 3, 3, 300, 300))
+        out = model(torch.rand(1, 3, 300, 300), torch.rand(1, 3, 300, 300), torch.rand(1, 3, 3, 300, 300))
     assert out["attention"].shape == (1, 1, 300, 300)
     assert out["decoder_input"].shape == (1, 2304, 19, 19)
     assert out["motion"].shape == (1, 512, 1, 38, 38)
@@ -162,7 +157,8 @@ def test_config_checks():
 
 def test_discriminators_paper_sizes_and_outputs():
     """Tables I and II at 300x300: fc inputs 57,600 and 900, as the authors' code."""
-    app, mot = AppearanceDiscriminator(64, 300), MotionDiscriminator(64, 300)
+    with torch.device("meta"):  # counting only: no memory, no initialisation time
+        app, mot = AppearanceDiscriminator(64, 300), MotionDiscriminator(64, 300)
     assert app.fc4[0].in_features == 57_600 and mot.fc4[0].in_features == 900
     assert sum(p.numel() for p in app.parameters()) == 15_969_761
     assert sum(p.numel() for p in mot.parameters()) == 28_347_749
@@ -175,3 +171,24 @@ def test_discriminators_paper_sizes_and_outputs():
     assert small_app(clip[:, 0], maps[:, 0]).shape == (2, 1)
     relu = AppearanceDiscriminator(8, 128, relu_output=True).eval()
     assert (relu(clip[:, 0] - 5, maps[:, 0]) >= 0).all()  # the authors' ReLU: probability >= 0.5
+
+
+def test_convert_command_then_track_with_the_authors_function(case1, tmp_path, shared_dir):
+    """`longtrack convert` -> a weights file the tanet wrapper loads, with the authors' inference
+    settings (batch-statistics BN, centered clip), computing the fixture's map."""
+    from longtrack.cli import main
+    from longtrack.models.tanet import batch_statistics as bs
+    from longtrack.trackers.tanet import TANetTracker
+
+    _, inputs, outputs, _, _ = case1
+    out = tmp_path / "tanet-official.pt"
+    official = shared_dir / "fixtures" / "official" / "tanet" / "case1" / "state_dict.pt"
+    assert main(["convert", "--method", "tanet", "--official", str(official), "--out", str(out)]) == 0
+    tracker = TANetTracker(weights=str(out), local_tracker="kcf")
+    assert tracker.config.test_bn == "batch" and tracker.config.clip == "centered"
+    with torch.no_grad(), bs(tracker.generator):
+        att = tracker.generator(inputs["x_current_frame"], inputs["target_object"], inputs["img_clip"])["attention"]
+    assert _rel(att, outputs["attention_map_trainmode_bn"]) < 1e-4
+    frame = (torch.rand(120, 160, 3) * 255).to(torch.uint8).numpy()
+    tracker.initialize(frame, (50, 40, 30, 20))
+    assert tracker.attention(frame).shape == (300, 300)
