@@ -47,9 +47,10 @@ def test_paper_size_runs_at_the_paper_input_size():
     assert embedding.shape == (1, 128, 128, 184)
 
 
-def test_small_config_is_the_synthetic_training_config():
-    section = yaml.safe_load((REPO / "configs" / "dmtrack-synth.yaml").read_text())["model"]
-    assert DMTrackConfig.from_dict(section) == DMTrackConfig.small()
+def test_configs_are_the_paper_and_small_presets():
+    for name, preset in (("dmtrack-synth.yaml", DMTrackConfig.small()), ("dmtrack-paper.yaml", DMTrackConfig.paper())):
+        section = yaml.safe_load((REPO / "configs" / name).read_text())["model"]
+        assert DMTrackConfig.from_dict(section) == preset, name
 
 
 def test_config_rejects_bad_values():

@@ -101,6 +101,16 @@ def test_detections_and_tracker_top1(case, run):
     target = ours[labels == 1]
     top1 = target[target[:, 4].argmax(), :4]
     torch.testing.assert_close(top1, outputs["tracker_top1_x1y1x2y2"], rtol=0, atol=1e-3)
+    # The tracker's shortcut (class 1 only, scores >= min_score before NMS) keeps exactly their rows.
+    fast_boxes, fast_scores, fast_labels = decode_detections(
+        [lv["cls_score"][0] for lv in levels], [lv["bbox_pred"][0] for lv in levels],
+        [lv["centerness"][0] for lv in levels], model.config.strides, image_hw, float(inputs["scale_factor_x"]),
+        classes=(1,), min_score=0.6)
+    expected = outputs["det_bboxes"][outputs["det_bboxes"][:, 4] >= 0.6]
+    assert len(expected) > 5 and (fast_labels == 1).all()
+    fast = torch.cat([fast_boxes, fast_scores[:, None]], dim=1)
+    assert fast.shape == expected.shape
+    assert torch.cdist(expected.double(), fast.double(), p=float("inf")).min(dim=1).values.max() < 1e-3
 
 
 def test_converter_rejects_foreign_and_incomplete_checkpoints(case):

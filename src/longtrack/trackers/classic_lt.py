@@ -22,10 +22,9 @@ import numpy as np
 
 from ..api import BaseTracker, Box, Prediction
 from ..errors import LongtrackError
-from ..boxes import iou
 from .correlation_filter import CorrelationFilter, CorrelationFilterParams
-from .distractors import DistractorMemory
-from .redetector import RedetectorParams, TemplateBank, _centre_inside
+from .distractors import DistractorMemory, DistractorTrack
+from .redetector import Candidate, RedetectorParams, TemplateBank
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,8 @@ class ClassicLTState:
     last_template_frame: int = 0
     peak_reference: float = 1.0
     lost_score: float = 0.0  # confidence reported while the target is lost
+    last_confident_frame: int = 0
+    last_confident_center: tuple[float, float] = (0.0, 0.0)
     evidence: tuple[float, float, float] = (1.0, 1.0, 1.0)  # last (relative peak, NCC first, NCC bank)
 
 
@@ -94,7 +95,7 @@ class ClassicLongTermTracker(BaseTracker):
         self.filter.initialize(frame, center, size)
         self.bank.reset(frame, box)
         self.distractors.reset()
-        self.state = ClassicLTState(center=center, size=size)
+        self.state = ClassicLTState(center=center, size=size, last_confident_center=center)
         # The response of the fresh model on its own frame sets the first reference level.
         self.state.peak_reference = max(self.filter.detect(frame, center, size).peak, 1e-3)
 
@@ -124,6 +125,7 @@ class ClassicLongTermTracker(BaseTracker):
         if conf >= p.beta1:
             s.low_count = 0
             s.center, s.size = det.center, det.size
+            s.last_confident_frame, s.last_confident_center = s.frame_index, s.center
             if conf >= p.learn_threshold:
                 self.filter.learn(frame, s.center, s.size)
                 s.peak_reference += p.reference_rate * (det.peak - s.peak_reference)
@@ -141,19 +143,27 @@ class ClassicLongTermTracker(BaseTracker):
         return Prediction(_box(s.center, s.size), conf, conf >= p.presence_threshold)
 
     def _remember_distractors(self, frame: np.ndarray) -> None:
-        """While the target is known: every other strong match in the frame is a look-alike."""
-        target = _box(self.state.center, self.state.size)
-        others = [c.box for c in self.bank.search(frame, self.state.size)
-                  if c.score >= self.params.redetect_ncc and iou(c.box, target) < 0.3
-                  and not _centre_inside(c.box, target)]
-        self.distractors.observe(others, self.state.frame_index)
+        """While the target is known: every other strong match in the frame is a look-alike.
+        The target's own slot claims the match nearest to it, so the target never becomes one."""
+        s = self.state
+        candidates = [c.box for c in self.bank.search(frame, s.size) if c.score >= self.params.redetect_ncc]
+        self.distractors.observe(candidates, s.frame_index, target=self._target_track())
+
+    def _target_track(self) -> DistractorTrack:
+        s = self.state
+        return DistractorTrack(np.array(s.last_confident_center, dtype=np.float64),
+                               float(np.sqrt(s.size[0] * s.size[1])), s.last_confident_frame)
 
     def _redetect(self, frame: np.ndarray):
         """Global search: NCC candidates not explained by a remembered distractor, each verified
         by the local filter placed on it. Returns (centre, size, confidence) or None."""
         p, s = self.params, self.state
         candidates = [c for c in self.bank.search(frame, s.size) if c.score >= p.redetect_ncc]
-        explained = self.distractors.observe([c.box for c in candidates], s.frame_index, add_new=False)
+        # The local tracker's last position is always a candidate too (TANet runs the local
+        # tracker on the proposed regions; the target may simply still be where it was).
+        candidates.append(Candidate(_box(s.center, s.size), 1.0))
+        explained = self.distractors.observe([c.box for c in candidates], s.frame_index, add_new=False,
+                                             target=self._target_track())
         best = None
         for cand, is_distractor in zip(candidates, explained):
             if is_distractor:

@@ -33,7 +33,8 @@ class DistractorMemory:
     def reset(self) -> None:
         self.tracks = []
 
-    def observe(self, boxes, frame_index: int, add_new: bool = True) -> list[bool]:
+    def observe(self, boxes, frame_index: int, add_new: bool = True,
+                target: DistractorTrack | None = None) -> list[bool]:
         """Associate boxes seen at ``frame_index`` with the remembered distractors, one box per
         distractor, nearest first; update the matched ones, remember unmatched boxes as new
         distractors when ``add_new``, forget old ones. Returns, per box, whether a distractor
@@ -41,26 +42,32 @@ class DistractorMemory:
 
         One-to-one matching matters: when the target reappears beside a distractor, the
         distractor claims its own (nearer) detection and the target's stays unexplained.
+        ``target`` (where the target was last seen) competes in the matching like a distractor,
+        but a box it claims stays unexplained: a lost target is most likely where it was.
         """
         centers = [np.array([x + w / 2.0, y + h / 2.0]) for x, y, w, h in boxes]
         sizes = [float(np.sqrt(max(w * h, 1.0))) for _, _, w, h in boxes]
+        tracks = self.tracks + ([target] if target is not None else [])
         pairs = []
-        for t, track in enumerate(self.tracks):
+        for t, track in enumerate(tracks):
             reach = min(self.gate + self.speed * max(frame_index - track.last_seen, 1), self.max_gate)
             for b, center in enumerate(centers):
                 distance = float(np.hypot(*(center - track.center)))
                 if distance <= reach * max(track.size, sizes[b]):
                     pairs.append((distance, t, b))
         explained = [False] * len(centers)
-        claimed = set()
+        claimed, taken_by_target = set(), set()
         for _, t, b in sorted(pairs):
-            if t in claimed or explained[b]:
+            if t in claimed or explained[b] or b in taken_by_target:
                 continue
             claimed.add(t)
+            if t == len(self.tracks):  # the target's own slot
+                taken_by_target.add(b)
+                continue
             explained[b] = True
             self.tracks[t].center, self.tracks[t].size, self.tracks[t].last_seen = centers[b], sizes[b], frame_index
         if add_new:
             self.tracks += [DistractorTrack(centers[b], sizes[b], frame_index)
-                            for b in range(len(centers)) if not explained[b]]
+                            for b in range(len(centers)) if not explained[b] and b not in taken_by_target]
         self.tracks = [t for t in self.tracks if frame_index - t.last_seen <= self.max_age]
         return explained

@@ -10,8 +10,7 @@ appearance + Kalman gate, then IoU; Hungarian). Then:
 * otherwise (lost, or re-entering elsewhere): a candidate whose embedding matches the template or
   the gallery of confident past target embeddings (cosine >= ``reid_threshold``) and whose score is
   at least ``recover_score`` re-takes the target identity (its tracklet becomes the target's);
-* otherwise the target is absent: the Kalman prediction of its last tracklet is reported with
-  ``present=False``.
+* otherwise the target is absent: its last box is reported with ``present=False``.
 
 Confidence = the detector score of the candidate given as the answer (0 when none); present iff it
 is >= ``presence_threshold``. ``association`` selects the paper's ablation (Table 6): ``"top1"``
@@ -33,8 +32,7 @@ from ..errors import LongtrackError
 from ..models.dmtrack import DMTrack, DMTrackConfig, preprocess_image
 from ..models.dmtrack.head import decode_detections
 from ..models.dmtrack.reid import sample_embeddings
-from .association import Associator, Tracklet
-from .kalman import xyah_to_xyxy
+from .association import Associator
 
 __all__ = ["DMTrackTracker", "DMTrackState", "ASSOCIATIONS", "load_dmtrack"]
 
@@ -124,9 +122,9 @@ class DMTrackTracker(BaseTracker):
         boxes, scores, labels = decode_detections(
             [lv["cls_score"][0] for lv in levels], [lv["bbox_pred"][0] for lv in levels],
             [lv["centerness"][0] for lv in levels], cfg.strides, hw, scale, nms_pre=cfg.nms_pre,
-            score_threshold=cfg.score_threshold, nms_iou=cfg.nms_iou, max_per_image=cfg.max_per_image)
-        keep = (labels == cfg.target_class) & (scores >= self.min_score)
-        boxes, scores = boxes[keep][: self.top_k].cpu().double().numpy(), scores[keep][: self.top_k].cpu().double().numpy()
+            score_threshold=cfg.score_threshold, nms_iou=cfg.nms_iou, max_per_image=cfg.max_per_image,
+            classes=(cfg.target_class,), min_score=self.min_score)
+        boxes, scores = boxes[: self.top_k].cpu().double().numpy(), scores[: self.top_k].cpu().double().numpy()
         boxes = boxes[(boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])] if len(boxes) else boxes
         scores = scores[: len(boxes)]
         return boxes, scores, self._embeddings(feats, boxes, scale) if len(boxes) else None
@@ -190,10 +188,7 @@ class DMTrackTracker(BaseTracker):
                         if similarity[d] >= self.reid_threshold and scores[d] >= self.recover_score]
             if embeddings is None:  # no re-id branch: the best candidate after a short absence
                 eligible = [d for d in range(len(boxes)) if scores[d] >= self.recover_score]
-            if not eligible:
-                target = self._target_tracklet()
-                if target is not None:
-                    state.box = xyah_to_xyxy(target.mean[:4])
+            if not eligible:  # absent: the last box is reported (a Kalman extrapolation drifts away)
                 return None
             choice = max(eligible, key=lambda d: similarity[d] * scores[d] if embeddings is not None else scores[d])
             state.target_id = links[choice].track_id
@@ -201,9 +196,6 @@ class DMTrackTracker(BaseTracker):
                 and state.frame_index % self.gallery_interval == 0):
             state.gallery.append(embeddings[choice])
         return choice
-
-    def _target_tracklet(self) -> Tracklet | None:
-        return next((t for t in self.associator.tracklets if t.track_id == self.state.target_id), None)
 
 
 def _xywh(box: np.ndarray) -> tuple[float, float, float, float]:

@@ -34,6 +34,16 @@ class FrameFit:
     scale_x: float
     scale_y: float
 
+    @classmethod
+    def of(cls, frame_hw: tuple[int, int], canvas_size: tuple[int, int]) -> "FrameFit":
+        """The fit of an ``(height, width)`` frame into a ``(width, height)`` canvas."""
+        new_w, new_h = _fitted_size(frame_hw, canvas_size)
+        return cls(new_w / frame_hw[1], new_h / frame_hw[0])
+
+    def frame_to_canvas_point(self, x: float, y: float, canvas_size: tuple[int, int]) -> tuple[float, float]:
+        """A frame pixel point -> (x, y) in [0, 1] of the canvas."""
+        return x * self.scale_x / canvas_size[0], y * self.scale_y / canvas_size[1]
+
     def canvas_to_frame(self, box_cxcywh, canvas_size: tuple[int, int]) -> tuple[float, float, float, float]:
         """A (cx, cy, w, h) box in [0, 1] of the canvas -> frame xywh pixels."""
         cx, cy, w, h = (float(v) for v in box_cxcywh)
@@ -47,14 +57,18 @@ def fit_frame(frame: np.ndarray, canvas_size: tuple[int, int]) -> tuple[np.ndarr
     pad with zeros at the right and bottom. Returns ``(canvas, padding mask, fit)``; the same
     geometry as the training sampler's ``full`` view (a test checks it)."""
     out_w, out_h = canvas_size
-    height, width = frame.shape[:2]
-    scale = min(out_w / width, out_h / height)
-    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+    new_w, new_h = _fitted_size(frame.shape[:2], canvas_size)
     canvas = np.zeros((out_h, out_w, 3), dtype=np.uint8)
     canvas[:new_h, :new_w] = cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     mask = np.ones((out_h, out_w), dtype=bool)
     mask[:new_h, :new_w] = False
-    return canvas, mask, FrameFit(new_w / width, new_h / height)
+    return canvas, mask, FrameFit.of(frame.shape[:2], canvas_size)
+
+
+def _fitted_size(frame_hw: tuple[int, int], canvas_size: tuple[int, int]) -> tuple[int, int]:
+    height, width = frame_hw
+    scale = min(canvas_size[0] / width, canvas_size[1] / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 @dataclass
@@ -111,8 +125,12 @@ class GTELTTracker(BaseTracker):
         patch, transform = crop_around(frame, box, cfg.template_factor, cfg.template_size, pad_value=0.0)
         template_box = torch.tensor(transform.box_to_crop(box), dtype=torch.float32, device=self.device)[None]
         z = self.model.encode_template(self._to_tensor(patch), template_box)
-        self.state = GTELTState(template_map=z["map"], template_feature=z["feature"],
-                                context=initial_context(self.model, 1), box=tuple(box))
+        # The given box is the target's last position: the first frame's assignment may use it.
+        x, y, w, h = box
+        centre = FrameFit.of(frame.shape[:2], cfg.image_size).frame_to_canvas_point(x + w / 2, y + h / 2, cfg.image_size)
+        context = replace(initial_context(self.model, 1), last_present=torch.ones(1, dtype=torch.bool, device=self.device),
+                          last_centre=torch.tensor([centre], dtype=torch.float32, device=self.device))
+        self.state = GTELTState(template_map=z["map"], template_feature=z["feature"], context=context, box=tuple(box))
 
     @torch.inference_mode()
     def _track(self, frame: np.ndarray) -> Prediction:

@@ -85,10 +85,13 @@ class AnchorTargets:
 
 
 def inside_anchor_flags(anchors: Tensor, img_shape: tuple[int, int], allowed_border: float = 0.0) -> Tensor:
-    """``[N]`` bool: anchors lying within ``img_shape`` (height, width) +- ``allowed_border``.
+    """``[N]`` bool: anchors lying within ``img_shape`` (height, width) +- ``allowed_border``; a
+    negative ``allowed_border`` keeps every anchor (mmdet v1 ``anchor_inside_flags``).
 
-    mmdet v1 also requires the anchor's cell to lie in the padded image (``valid_flags``); with
-    ``allowed_border >= 0`` an anchor inside the image always does, so that test is left out."""
+    mmdet v1 also requires the anchor's cell to lie in the image's own padded size; here every
+    image of a batch has the batch's padded size, so every cell is valid."""
+    if allowed_border < 0:
+        return torch.ones(anchors.shape[0], dtype=torch.bool, device=anchors.device)
     height, width = img_shape
     return ((anchors[:, 0] >= -allowed_border) & (anchors[:, 1] >= -allowed_border)
             & (anchors[:, 2] < width + allowed_border) & (anchors[:, 3] < height + allowed_border))

@@ -8,11 +8,13 @@ one ground-truth box in the search image:
   the box centre, cut to the box) and its largest distance ``max(l, t, r, b)`` lies in the level's
   regress range; positives are labelled ``target_class`` (the authors' label 1), the rest background;
 * ``loss_cls``: sigmoid focal loss (alpha 0.25, gamma 2) over all points and classes, divided by
-  ``num_pos + num_queries``;
+  the query's ``num_pos + 1``;
 * ``loss_bbox``: ``-log IoU`` of the boxes decoded from the predicted and target distances at the
   positives, weighted by the centre-ness target, divided by its sum;
 * ``loss_centerness``: BCE of the centre-ness logit vs ``sqrt(min(l,r)/max(l,r) * min(t,b)/max(t,b))``,
-  averaged over positives.
+  averaged over positives;
+* each loss is computed per query (the authors call ``bbox_head.loss`` once per query) and averaged
+  over the queries of the batch (a query without positives adds 0 to the box losses, as theirs).
 
 Re-id: cross-entropy of the identity classifier on the embeddings at every instance's centre.
 Total (FairMOT's form of JDE's automatic balancing): ``0.5 * (exp(-s_det) L_det + exp(-s_id) L_id +
@@ -74,6 +76,7 @@ class DMTrackCriterion:
         self.uncertainty = bool(uncertainty)
 
     def detection(self, outputs: dict) -> dict[str, Tensor]:
+        """The authors' ``bbox_head.loss`` for each query on its own, then the mean over queries."""
         cls_score, bbox_pred, centerness = outputs["cls_score"], outputs["bbox_pred"], outputs["centerness"]
         num_queries = cls_score.shape[0]
         points = outputs["points"].to(bbox_pred.dtype)
@@ -81,20 +84,25 @@ class DMTrackCriterion:
                                            self.strides, self.regress_ranges, self.radius)
         labels = torch.zeros_like(cls_score, dtype=torch.float32)
         labels[..., self.target_class] = positive.float()
-        num_pos = int(positive.sum())
-        loss_cls = sigmoid_focal_loss(cls_score.float(), labels, alpha=self.alpha, gamma=self.gamma,
-                                      reduction="mean", avg_factor=num_pos + num_queries)
-        if num_pos == 0:  # keep the graph connected: zero, not a constant
-            zero = bbox_pred.sum() * 0 + centerness.sum() * 0
-            return {"loss_cls": loss_cls, "loss_bbox": zero, "loss_centerness": zero}
-        pos_points = points[None].expand(num_queries, -1, -1)[positive]
+        num_pos = positive.sum(dim=1)  # [Q]
+        focal = sigmoid_focal_loss(cls_score.float(), labels, alpha=self.alpha, gamma=self.gamma, reduction="none")
+        loss_cls = (focal.sum(dim=(1, 2)) / (num_pos + 1)).mean()  # mmdet: avg_factor num_pos + num_imgs
+        query_index, _ = torch.nonzero(positive, as_tuple=True)
+        pos_points = points[None].expand(num_queries, -1, -1)[positive].float()
         pos_targets = distances[positive].float()
         weight = centerness_target(pos_targets)
-        pred_boxes = distance2bbox(pos_points.float(), bbox_pred[positive].float())
-        target_boxes = distance2bbox(pos_points.float(), pos_targets)
-        loss_bbox = iou_loss(pred_boxes, target_boxes, mode="log", weight=weight, reduction="mean",
-                             avg_factor=weight.sum().clamp(min=1e-6))
-        loss_ctr = F.binary_cross_entropy_with_logits(centerness[positive].float(), weight)
+        pred_boxes = distance2bbox(pos_points, bbox_pred[positive].float())
+        target_boxes = distance2bbox(pos_points, pos_targets)
+        iou = iou_loss(pred_boxes, target_boxes, mode="log", reduction="none")
+        bce = F.binary_cross_entropy_with_logits(centerness[positive].float(), weight, reduction="none")
+        zeros = cls_score.new_zeros(num_queries, dtype=torch.float32)
+        weighted_iou = zeros.index_add(0, query_index, weight * iou)
+        weight_sum = zeros.index_add(0, query_index, weight)
+        loss_bbox = (weighted_iou / weight_sum.clamp(min=1e-6)).mean()  # 0 for a query without positives
+        loss_ctr = (zeros.index_add(0, query_index, bce) / num_pos.clamp(min=1)).mean()
+        # A batch without any positive still reaches every head parameter (zero gradient, not none).
+        loss_bbox = loss_bbox + 0 * bbox_pred.sum()
+        loss_ctr = loss_ctr + 0 * centerness.sum()
         return {"loss_cls": loss_cls, "loss_bbox": loss_bbox, "loss_centerness": loss_ctr}
 
     def __call__(self, outputs: dict, batch: dict | None = None) -> dict[str, Tensor]:

@@ -26,7 +26,7 @@ from ..criteria.dmtrack import DMTrackCriterion
 from ..data import TrackingSamples, collate_samples
 from ..setup import TrainingSetup
 
-__all__ = ["ModelConfig", "DMTrackForTraining", "TRAINING_ONLY_PREFIXES", "build"]
+__all__ = ["ModelConfig", "DMTrackForTraining", "TRAINING_ONLY_PREFIXES", "tracker_state_dict", "build"]
 
 ModelConfig = DMTrackConfig
 
@@ -86,6 +86,12 @@ class DMTrackForTraining(DMTrack):
             out["reid_labels"] = torch.cat(labels)
             out["log_vars"] = self.log_vars
         return out
+
+
+def tracker_state_dict(state_dict: dict) -> dict:
+    """The weights a tracker needs: the training-only classifier and uncertainty weights removed
+    (the classifier alone is ``reid_dim x num_identities``, larger than the small network)."""
+    return {k: v for k, v in state_dict.items() if not k.startswith(TRAINING_ONLY_PREFIXES)}
 
 
 def criterion_for(config: DMTrackConfig) -> DMTrackCriterion:
