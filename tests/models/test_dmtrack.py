@@ -150,3 +150,21 @@ def test_reid_embeddings_are_read_at_the_point():
     assert picked[0].argmax() == 2 * width + 3 and picked[0].max() == pytest.approx(1.0)
     assert picked[2].argmax() == height * width - 1  # clamped to the last cell
     torch.testing.assert_close(picked.norm(dim=1), torch.ones(3))
+
+
+def test_preprocess_rescales_like_the_authors_and_pads_with_the_mean():
+    import numpy as np
+
+    from longtrack.models.dmtrack import preprocess_image
+    from longtrack.models.dmtrack.preprocess import rescale_factor
+
+    assert rescale_factor(360, 480, (736, 512)) == pytest.approx(512 / 360)  # short side binds: 683x512
+    assert rescale_factor(240, 1280, (736, 512)) == pytest.approx(736 / 1280)  # long side binds
+    config = DMTrackConfig.small()
+    frame = np.full((360, 480, 3), 200, dtype=np.uint8)
+    image, scale, hw = preprocess_image(frame, config)
+    assert scale == pytest.approx(192 / 360) and hw == (192, 256) and image.shape == (1, 3, 192, 256)
+    image, scale, hw = preprocess_image(frame[:, :400], config)  # 400x360 -> 213x192, padded to 224
+    assert hw == (192, 213) and image.shape == (1, 3, 192, 224)
+    normalised = DMTrack(config).normalise(image)
+    assert normalised[..., 213:].abs().max() < 1e-5 and normalised[..., :213].min() > 1.0

@@ -113,6 +113,26 @@ def test_detections_and_tracker_top1(case, run):
     assert torch.cdist(expected.double(), fast.double(), p=float("inf")).min(dim=1).values.max() < 1e-3
 
 
+def test_convert_command_gives_a_tracker_that_detects_like_the_authors(case, shared_dir, tmp_path):
+    """``longtrack convert`` on their file (an mmdet checkpoint: ``{"meta", "state_dict"}``), then
+    our tracker on the fixture's gallery image with ``association="top1"`` = their DMTrack.update."""
+    from longtrack.cli import main
+    from longtrack.trackers.dmtrack import DMTrackTracker
+
+    state, inputs, outputs, _, _ = case
+    official = tmp_path / "dmtrackGS.pth"
+    torch.save({"meta": {"epoch": 48}, "state_dict": state}, official)
+    assert main(["convert", "--method", "dmtrack", "--official", str(official), "--out", str(tmp_path / "gs.pt")]) == 0
+    tracker = DMTrackTracker(weights=str(tmp_path / "gs.pt"), association="top1", min_score=0.0)
+    assert tracker.config.reid_dim == 0 and tracker.config.dla_channels == (4, 8, 16, 32, 64, 128)
+    rois = torch.cat([torch.zeros(1, 1), inputs["gt_bboxes_z"]], dim=1)
+    with torch.no_grad():
+        feats = tracker.model.features(inputs["img_z"])
+        conditions = tracker.model.query(feats["pyramid"], rois)["conditions"]
+        levels = tracker.model.detect(tracker.model.features(inputs["img_x"])["pyramid"], conditions)
+    assert relative_error(levels[0]["cls_score"], outputs["cls_score_p3"]) < 1e-4
+
+
 def test_converter_rejects_foreign_and_incomplete_checkpoints(case):
     state = case[0]
     with pytest.raises(LongtrackError, match="no counterpart"):

@@ -123,7 +123,7 @@ class GlobalTrackConfig:
     def small(cls) -> "GlobalTrackConfig":
         """The CPU-sized model of ``configs/globaltrack-synth.yaml`` (a test keeps them equal)."""
         return cls(base_channels=16, frozen_stages=-1, norm_eval=False, fpn_channels=48, fc_channels=256,
-                   max_size=(256, 192),
+                   max_size=(256, 192), test_rpn=ProposalConfig(nms_pre=500, nms_post=500, max_num=300),
                    train_rpn=ProposalConfig(nms_pre=600, nms_post=600, max_num=600),
                    rcnn_sampling=SamplingConfig(num=64, pos_fraction=0.25, pos_iou=0.5, neg_iou=0.5,
                                                 min_pos_iou=0.5, add_gt_as_proposals=True))

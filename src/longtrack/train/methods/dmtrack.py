@@ -70,6 +70,8 @@ class DMTrackForTraining(DMTrack):
                                  "the query and the search image)")
         sizes = torch.minimum(t_boxes[..., 2:].min(-1).values, s_boxes[..., 2:].min(-1).values)
         usable = (t_ids >= 0) & (sizes >= MIN_BOX_SIDE)
+        if not usable.any():  # never an empty batch of queries: fall back to every listed instance
+            usable = t_ids >= 0
         image_index, slot = torch.nonzero(usable, as_tuple=True)
         rois = torch.cat([image_index[:, None].float(), xywh_to_xyxy(t_boxes[image_index, slot].float())], dim=1)
         out = super().forward(batch["template_images"][:, 0], rois, batch["search_images"][:, 0], image_index)
