@@ -21,7 +21,7 @@ OUTPUTS = {"pred_logits": torch.zeros(1, 1, 2),
 BATCH = {"search_boxes": torch.tensor([[[20.0, 20.0, 20.0, 20.0]]]),
          "search_present": torch.tensor([[True]]),
          "search_images": torch.zeros(1, 1, 3, 100, 100, dtype=torch.uint8)}
-# Focal terms at p = 0.5 (alpha 0.25, gamma 2): positive log2 * 0.25^2 * ... see below.
+# Focal terms of one tracker at p = 0.5 (alpha 0.25, gamma 2).
 FOCAL_POSITIVE = math.log(2) * 0.25 * 0.25  # BCE * (1 - p_t)^2 * alpha
 FOCAL_NEGATIVE = math.log(2) * 0.25 * 0.75  # BCE * p^2 * (1 - alpha)
 

@@ -1,5 +1,5 @@
 """A kernelized correlation filter (KCF, Henriques et al. TPAMI 2015) with HOG-like and Lab
-colour cell features and a three-scale search (as SAMF does): the local tracker of classic-lt.
+colour cell features and a search over a few scales (as SAMF does): the local tracker of classic-lt.
 
 The filter only moves when asked: ``detect`` evaluates the learned model around a given
 centre without changing any state, ``learn`` blends the appearance at a box into the model.
@@ -27,7 +27,8 @@ class CorrelationFilterParams:
     label_sigma_factor: float = 0.1  # regression target width relative to the target size
     regularisation: float = 1e-4  # ridge regression lambda
     learning_rate: float = 0.02  # model interpolation factor per update
-    scale_step: float = 1.03  # search scales: 1/step, 1, step
+    scale_step: float = 1.03  # search scales: step ** k for k in -(num_scales // 2) .. num_scales // 2
+    num_scales: int = 3
     scale_penalty: float = 0.985  # response multiplier for a change of scale (prefers stability)
     min_scale: float = 0.2  # target size bounds relative to the initial size
     max_scale: float = 5.0
@@ -102,11 +103,12 @@ class CorrelationFilter:
         return np.fft.irfft2(self.model_alphaf * kzf, s=(self.cells[1], self.cells[0]))
 
     def detect(self, frame: np.ndarray, center, size) -> Detection:
-        """Search around ``center`` at three scales of ``size``; no state changes."""
+        """Search around ``center`` at ``num_scales`` scales of ``size``; no state changes."""
         p = self.params
         scale = self.scale_of(size)
         best = None
-        for factor in (1.0, 1.0 / p.scale_step, p.scale_step):
+        half = p.num_scales // 2
+        for factor in sorted((p.scale_step ** k for k in range(-half, half + 1)), key=lambda f: abs(np.log(f))):
             trial = float(np.clip(scale * factor, p.min_scale, p.max_scale))
             response = self._response(self._features_f(frame, center, trial))
             peak = float(response.max()) * (1.0 if factor == 1.0 else p.scale_penalty)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
 from torch import Tensor, nn
 
 from ...ops.roi_levels import SingleRoIExtractor
@@ -50,7 +49,7 @@ class RPNModulator(nn.Module):
         """Search levels ``[B, C, H_l, W_l]`` -> per query ``[Q, C, H_l, W_l]``; query ``q`` modulates
         search image ``image_index[q]`` (all 0 when None: one search image)."""
         out = []
-        for level, (x, kernel, proj) in enumerate(zip(feats_x, kernels, self.proj_out)):
+        for x, kernel, proj in zip(feats_x, kernels, self.proj_out):
             gallery = x if image_index is None else x[image_index]
             out.append(proj(kernel * gallery))
         return out
