@@ -255,3 +255,63 @@ def test_missing_frames_is_a_failure_not_a_crash(tmp_path):
     summary = run_tracker_on_dataset("kcf", "synthetic", [seq], tmp_path, progress=False)
     assert "no frame images" in summary.failed["no-images"] and not summary.done
     assert os.listdir(tmp_path / "kcf") == [".longtrack-run.json"]
+
+
+SLOW_TRACKER = '''
+import os, time
+from longtrack.trackers.opencv_trackers import KCFTracker
+
+class SlowKCF(KCFTracker):
+    def _initialize(self, frame, box):
+        with open(os.path.join(os.environ["PID_DIR"], str(os.getpid())), "w"):
+            pass
+        super()._initialize(frame, box)
+
+    def _track(self, frame):
+        time.sleep(0.2)
+        return super()._track(frame)
+'''
+
+RUN_SLOW = """
+import sys
+from longtrack import registry
+from longtrack.datasets import load_dataset
+from longtrack.evaluation.runner import run_tracker_on_dataset
+registry.tracker_names()
+registry.register_tracker(registry.TrackerSpec("slow-kcf", "slow_tracker:SlowKCF", "test double"))
+run_tracker_on_dataset("slow-kcf", "synthetic", load_dataset("synthetic", sys.argv[1]), sys.argv[2], workers=2,
+                       progress=False)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_stop_when_the_run_is_killed(tmp_path, mini_root, sequences):
+    import time
+
+    (tmp_path / "slow_tracker.py").write_text(SLOW_TRACKER)
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    env = {**os.environ, "PID_DIR": str(pid_dir),
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    parent = subprocess.Popen([sys.executable, "-c", RUN_SLOW, str(mini_root), str(tmp_path / "out")], env=env)
+    deadline = time.monotonic() + 90
+    while len(os.listdir(pid_dir)) < 2 and time.monotonic() < deadline and parent.poll() is None:
+        time.sleep(0.2)
+    workers = [int(p) for p in os.listdir(pid_dir)]
+    assert len(workers) == 2, "both workers should have started a sequence"
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers), "orphaned workers kept tracking"
+    out = tmp_path / "out" / "slow-kcf"
+    assert not any(p.exists() for s in sequences for p in expected_result_files("synthetic", out, s))

@@ -142,7 +142,7 @@ def _worker_init(spec: TrackerSpec, weights, device: str, ticks) -> None:
     # Set before torch / OpenCV spawn their thread pools in this process.
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
-    _WORKER.update(spec=spec, weights=weights, device=device, ticks=ticks, tracker=None)
+    _WORKER.update(spec=spec, weights=weights, device=device, ticks=ticks, tracker=None, parent=os.getppid())
 
 
 def _worker_tracker():
@@ -163,6 +163,9 @@ def _worker_run(dataset: str, tracker_dir: Path, seq: Sequence) -> tuple:
     ticks, pending = _WORKER["ticks"], [0]
 
     def on_frame(count: int) -> None:
+        if os.getppid() != _WORKER["parent"]:
+            # The run was killed: its pool workers would otherwise track on as orphans.
+            os._exit(1)
         pending[0] += count
         if pending[0] >= TICK_FRAMES:
             ticks.put(pending[0])
