@@ -158,3 +158,19 @@ def test_a_training_run_gives_weights_the_tracker_loads(tmp_path):
     tracker.initialize(frame, (40, 30, 20, 16))
     prediction = tracker.track(frame)
     assert all(math.isfinite(v) for v in prediction.box)
+
+
+def test_create_uses_the_shipped_weights():
+    import warnings
+
+    import longtrack
+    from longtrack.checkpoint import load_weights
+
+    shipped = load_weights(REPO / "src" / "longtrack" / "weights" / "procontext-synth.pt", method="procontext")
+    assert shipped.model_config == ProContEXTConfig.small().to_dict() and shipped.config["method"] == "procontext"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "randomly initialised" warning
+        tracker = longtrack.create("procontext")
+    assert tracker.config == ProContEXTConfig.small()
+    for key, value in shipped.state_dict.items():
+        assert torch.equal(tracker.model.state_dict()[key], value), key

@@ -54,13 +54,11 @@ def check_outputs(*paths: str | None) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from ..api import validate_box
     from ..errors import LongtrackError
     from ..predictions_io import write_predictions, write_predictions_csv
     from ..registry import get_tracker_spec
-    from ..video import CameraSource, VideoWriter, draw_prediction, open_source
+    from ..video import open_source
 
     box = parse_box(args.box)
     spec = get_tracker_spec(args.tracker)  # an unknown name fails here, before opening anything
@@ -68,40 +66,15 @@ def run(args: argparse.Namespace) -> int:
         raise LongtrackError(f"--render must name an .mp4 file, got {args.render}")
     check_outputs(args.out, args.render)
 
-    source = open_source(args.source)
-    width, height = source.size
-    validate_box(box, (height, width))
-    tracker = spec.build(weights=args.weights, device=args.device)
-
-    predictions = []
-    writer = VideoWriter(args.render, source.fps, source.size) if args.render else None
-    started = time.perf_counter()
-    try:
-        with source, tqdm(total=source.num_frames, unit="frame", desc=f"{args.tracker}", disable=None,
-                          file=sys.stderr) as bar:
-            try:
-                for index, frame in enumerate(source):
-                    if index == 0:
-                        tracker.initialize(frame, box)
-                        pred = _first_prediction(box)
-                    else:
-                        pred = tracker.track(frame)
-                    predictions.append(pred)
-                    if writer is not None:
-                        writer.write(draw_prediction(frame, pred, frame_index=index))
-                    bar.update(1)
-            except KeyboardInterrupt:
-                if not isinstance(source, CameraSource):
-                    raise
-        if not predictions:
-            raise LongtrackError(f"no frame could be read from {args.source}")
-        if writer is not None:
-            writer.close()
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
+    with open_source(args.source) as source:
+        width, height = source.size
+        validate_box(box, (height, width))
+        tracker = spec.build(weights=args.weights, device=args.device)
+        started = time.perf_counter()
+        predictions = _track_frames(source, tracker, box, args)
     elapsed = time.perf_counter() - started
+    if not predictions:
+        raise LongtrackError(f"no frame could be read from {args.source}")
 
     if args.out is not None:
         write_predictions_csv(args.out, predictions)
@@ -113,7 +86,39 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _first_prediction(box):
-    from ..api import Prediction
+def _track_frames(source, tracker, box, args) -> list:
+    """Track through ``source``, rendering to ``args.render`` when asked (atomic: an error or an
+    interruption leaves no video behind). With a camera, Ctrl-C ends the stream normally."""
+    from tqdm import tqdm
 
-    return Prediction(box, 1.0, True)
+    from ..api import Prediction
+    from ..video import CameraSource, VideoWriter, draw_prediction
+
+    predictions = []
+    writer = VideoWriter(args.render, source.fps, source.size) if args.render else None
+    try:
+        with tqdm(total=source.num_frames, unit="frame", desc=args.tracker, disable=None, file=sys.stderr) as bar:
+            try:
+                for index, frame in enumerate(source):
+                    if index == 0:
+                        tracker.initialize(frame, box)
+                        pred = Prediction(box, 1.0, True)  # the given box, as track_video reports it
+                    else:
+                        pred = tracker.track(frame)
+                    predictions.append(pred)
+                    if writer is not None:
+                        writer.write(draw_prediction(frame, pred, frame_index=index))
+                    bar.update(1)
+            except KeyboardInterrupt:
+                if not isinstance(source, CameraSource):
+                    raise
+        if writer is not None:
+            if predictions:
+                writer.close()
+            else:
+                writer.abort()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    return predictions

@@ -41,6 +41,7 @@ class ClassicLTParams:
     redetect_confidence: float = 0.5  # ... and this confidence of the local filter placed on it
     distractor_interval: int = 10  # frames between whole-frame searches for look-alikes while confident
     reference_rate: float = 0.05  # running level of the response peak while confident
+    velocity_smoothing: float = 0.5  # the local search starts at centre + velocity (an EMA of motion)
     # confidence = sigmoid(w_peak * relative peak + w_first * NCC with the first template
     #                      + w_bank * best NCC with any template + bias)
     w_peak: float = 4.0
@@ -65,6 +66,7 @@ class ClassicLTState:
     lost_score: float = 0.0  # confidence reported while the target is lost
     last_confident_frame: int = 0
     last_confident_center: tuple[float, float] = (0.0, 0.0)
+    velocity: tuple[float, float] = (0.0, 0.0)  # pixels per frame, while confident
     evidence: tuple[float, float, float] = (1.0, 1.0, 1.0)  # last (relative peak, NCC first, NCC bank)
 
 
@@ -117,13 +119,17 @@ class ClassicLongTermTracker(BaseTracker):
             if found is None:
                 return Prediction(_box(s.center, s.size), s.lost_score, False)
             s.center, s.size, conf = found
-            s.mode, s.low_count = "local", 0
+            s.mode, s.low_count, s.velocity = "local", 0, (0.0, 0.0)
             return Prediction(_box(s.center, s.size), conf, conf >= p.presence_threshold)
 
-        det = self.filter.detect(frame, s.center, s.size)
+        predicted = (s.center[0] + s.velocity[0], s.center[1] + s.velocity[1])
+        det = self.filter.detect(frame, predicted, s.size)
         conf = self.confidence(frame, det.peak, det.center, det.size)
         if conf >= p.beta1:
             s.low_count = 0
+            k = p.velocity_smoothing
+            s.velocity = (k * s.velocity[0] + (1 - k) * (det.center[0] - s.center[0]),
+                          k * s.velocity[1] + (1 - k) * (det.center[1] - s.center[1]))
             s.center, s.size = det.center, det.size
             s.last_confident_frame, s.last_confident_center = s.frame_index, s.center
             if conf >= p.learn_threshold:
@@ -136,7 +142,7 @@ class ClassicLongTermTracker(BaseTracker):
                 self._remember_distractors(frame)
         else:
             s.low_count += 1
-            s.center = det.center  # keep following the best local guess while it is uncertain
+            s.center, s.velocity = det.center, (0.0, 0.0)  # follow the best local guess, but trust no motion
             if s.low_count >= p.beta2:
                 s.mode = "global"
                 s.lost_score = conf

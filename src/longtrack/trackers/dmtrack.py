@@ -124,9 +124,9 @@ class DMTrackTracker(BaseTracker):
             [lv["centerness"][0] for lv in levels], cfg.strides, hw, scale, nms_pre=cfg.nms_pre,
             score_threshold=cfg.score_threshold, nms_iou=cfg.nms_iou, max_per_image=cfg.max_per_image,
             classes=(cfg.target_class,), min_score=self.min_score)
-        boxes, scores = boxes[: self.top_k].cpu().double().numpy(), scores[: self.top_k].cpu().double().numpy()
-        boxes = boxes[(boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])] if len(boxes) else boxes
-        scores = scores[: len(boxes)]
+        boxes, scores = boxes.cpu().double().numpy(), scores.cpu().double().numpy()
+        non_empty = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # clipped to a line at a border
+        boxes, scores = boxes[non_empty][: self.top_k], scores[non_empty][: self.top_k]
         return boxes, scores, self._embeddings(feats, boxes, scale) if len(boxes) else None
 
     # -- the Tracker protocol ---------------------------------------------------------------------
@@ -186,7 +186,7 @@ class DMTrackTracker(BaseTracker):
             similarity = [self._similarity(None if embeddings is None else embeddings[d]) for d in range(len(boxes))]
             eligible = [d for d in range(len(boxes))
                         if similarity[d] >= self.reid_threshold and scores[d] >= self.recover_score]
-            if embeddings is None:  # no re-id branch: the best candidate after a short absence
+            if embeddings is None:  # no re-id branch (the authors' checkpoint): the best confident candidate
                 eligible = [d for d in range(len(boxes)) if scores[d] >= self.recover_score]
             if not eligible:  # absent: the last box is reported (a Kalman extrapolation drifts away)
                 return None
