@@ -2,13 +2,19 @@
 
 classic-lt's confidence is ``sigmoid(w_peak * r + w_first * s0 + w_bank * s + bias)`` where ``r``
 is the correlation filter's response peak relative to its running level, ``s0`` the NCC of the
-box with the first-frame template and ``s`` its best NCC with any template of the bank. This
-script runs the tracker (with its current parameters) over train sequences, records that
-evidence on every frame where it is computed for the reported box, labels the frame 1 when the
-box overlaps the truth with IoU >= 0.5 (0 when the target is absent), and fits the four numbers
-by L2-regularised logistic regression. It prints them and how well the fit is calibrated.
+box with the first-frame template and ``s`` its best NCC with any template of the bank.
 
-    python scripts/calibrate_classic_lt.py --num 6 --size 320x240
+Calibrating on the tracker's own closed-loop output does not work: once it locks onto a wrong
+object its filter and bank learn that object, so wrong boxes look familiar and the fit learns
+that familiarity means failure. Instead the model is kept healthy by the truth: on every frame
+the filter learns at the ground-truth box and the bank takes its templates there (as the tracker
+does when it is right). On every ``--stride``-th frame the evidence is measured for boxes the
+tracker would actually consider - the local detection from the previous true position, the
+whole-frame re-detection candidates (look-alikes included) and jittered boxes around the truth
+- each labelled 1 when its detected box overlaps the truth with IoU >= 0.5 (0 when the target is
+absent). The four numbers come from L2-regularised logistic regression on those samples.
+
+    python scripts/calibrate_classic_lt.py --num 4 --size 320x240
 """
 from __future__ import annotations
 
@@ -24,20 +30,50 @@ from longtrack.boxes import iou
 from longtrack.synth import make_sequence, parse_size
 from longtrack.trackers.classic_lt import ClassicLongTermTracker
 
+JITTERS = 2  # jittered boxes around the truth per sampled frame
 
-def collect(seq, progress: tqdm) -> tuple[np.ndarray, np.ndarray]:
-    """Evidence (M, 3) and labels (M,) of one sequence, on frames where the reported box was scored."""
+
+def _center_size(box):
+    x, y, w, h = (float(v) for v in box)
+    return (x + w / 2.0, y + h / 2.0), (w, h)
+
+
+def collect(seq, stride: int, rng: np.random.Generator, progress: tqdm) -> tuple[np.ndarray, np.ndarray]:
+    """Evidence (M, 3) and labels (M,) from one sequence with a truth-driven model."""
     tracker = ClassicLongTermTracker()
     tracker.initialize(seq.render(0), seq.boxes[0])
+    p, state = tracker.params, tracker.state
     evidence, labels = [], []
+    last_visible = tuple(seq.boxes[0])
     for index in range(1, len(seq)):
-        was_local = tracker.state.mode == "local"
-        pred = tracker.track(seq.render(index))
+        frame, truth, visible = seq.render(index), seq.boxes[index], not seq.absent[index]
+        state.frame_index = index
+        if index % stride == 0:
+            center, size = _center_size(last_visible)
+            samples = [(center, size)]  # where local tracking would search
+            samples += [_center_size(c.box) for c in tracker.bank.search(frame, size)]
+            if visible:
+                t_center, t_size = _center_size(truth)
+                for _ in range(JITTERS):
+                    shift = rng.uniform(-0.6, 0.6, 2) * np.array(t_size)
+                    scale = np.exp(rng.uniform(-0.25, 0.25))
+                    samples.append(((t_center[0] + shift[0], t_center[1] + shift[1]),
+                                    (t_size[0] * scale, t_size[1] * scale)))
+            for center, size in samples:
+                det = tracker.filter.detect(frame, center, size)
+                tracker.confidence(frame, det.peak, det.center, det.size)
+                box = (det.center[0] - det.size[0] / 2, det.center[1] - det.size[1] / 2, *det.size)
+                evidence.append(state.evidence)
+                labels.append(float(visible and float(iou(box, truth)) >= 0.5))
+        if visible:  # keep the model as a correct tracker would: learn at the truth
+            center, size = _center_size(truth)
+            det = tracker.filter.detect(frame, center, size)
+            tracker.filter.learn(frame, center, size)
+            state.peak_reference += p.reference_rate * (det.peak - state.peak_reference)
+            if index - state.last_template_frame >= p.template_interval and tracker.bank.add(frame, truth):
+                state.last_template_frame = index
+            last_visible = tuple(truth)
         progress.update(1)
-        if was_local or pred.present:  # the evidence belongs to the reported box
-            hit = (not seq.absent[index]) and float(iou(pred.box, seq.boxes[index])) >= 0.5
-            evidence.append(tracker.state.evidence)
-            labels.append(float(hit))
     return np.asarray(evidence, dtype=np.float64), np.asarray(labels)
 
 
@@ -58,28 +94,31 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> np.ndarray:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="lt")
-    parser.add_argument("--num", type=int, default=6, help="train sequences 0 .. num-1")
+    parser.add_argument("--num", type=int, default=4, help="train sequences 0 .. num-1")
     parser.add_argument("--size", default="320x240")
+    parser.add_argument("--stride", type=int, default=2, help="sample every stride-th frame")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     seqs = [make_sequence(preset=args.preset, split="train", index=i, size=parse_size(args.size))
             for i in range(args.num)]
+    rng = np.random.default_rng(0)
     xs, ys = [], []
     with tqdm(total=sum(len(s) - 1 for s in seqs), unit="frame", file=sys.stderr) as progress:
         for seq in seqs:
-            x, y = collect(seq, progress)
+            x, y = collect(seq, args.stride, rng, progress)
             xs.append(x)
             ys.append(y)
     x, y = np.concatenate(xs), np.concatenate(ys)
     w = fit_logistic(x, y)
-    print(f"{len(y)} frames, {y.mean():.3f} of them correct")
+    print(f"{len(y)} samples, {y.mean():.3f} of them on the target")
     print(f"w_peak={w[0]:.3f}, w_first={w[1]:.3f}, w_bank={w[2]:.3f}, bias={w[3]:.3f}")
     prob = 1.0 / (1.0 + np.exp(-(np.c_[x, np.ones(len(x))] @ w)))
-    print("reliability (predicted bin: mean predicted / observed fraction correct / frames)")
-    for low in np.arange(0.0, 1.0, 0.1):
-        inside = (prob >= low) & (prob < low + 0.1 + 1e-9 * (low >= 0.9))
+    print("reliability: predicted bin -> mean predicted / fraction on target / samples")
+    edges = np.linspace(0.0, 1.0, 11)
+    for low, high in zip(edges[:-1], edges[1:]):
+        inside = (prob >= low) & ((prob < high) | (high == 1.0))
         if inside.any():
-            print(f"  [{low:.1f}, {low + 0.1:.1f}): {prob[inside].mean():.3f} / {y[inside].mean():.3f} / {int(inside.sum())}")
+            print(f"  [{low:.1f}, {high:.1f}): {prob[inside].mean():.3f} / {y[inside].mean():.3f} / {int(inside.sum())}")
     return 0
 
 

@@ -2,7 +2,7 @@
 alone and wrapped as ``tanet:<local>`` (global search on the attention map), same sequences.
 
     OMP_NUM_THREADS=1 python scripts/tanet_plug_and_play.py --locals kcf csrt classic-lt \
-        [--weights PATH] [--num 10] [--results runs/benchmark] [--workers 1] [--suffix ""]
+        [--weights PATH] [--num 10] [--results runs/benchmark] [--workers 1] [--suffix ""] [--verify]
 
 Results go to the benchmark page's folders (``runs/benchmark/<benchmark id>/<row>/``, resumable,
 shared with ``longtrack benchmark-page``, so rows already there are reused). ``--weights``
@@ -21,6 +21,7 @@ from longtrack.evaluation import benchmark_page as page
 from longtrack.evaluation.report import markdown_table
 from longtrack.evaluation.runner import run_tracker_on_dataset
 from longtrack.evaluation.synth_benchmark import SynthBenchmark, default_cache_root, ensure_written
+from longtrack.registry import TrackerSpec, get_tracker_spec, register_tracker
 
 
 def main() -> int:
@@ -31,6 +32,8 @@ def main() -> int:
     parser.add_argument("--num", type=int, default=10, help="benchmark sequences 0..N-1 (default 10)")
     parser.add_argument("--results", type=Path, default=Path("runs/benchmark"))
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--verify", action="store_true",
+                        help="wrap with verify='template' (rows tanet:<local>+verify)")
     parser.add_argument("--skip-run", action="store_true", help="only tabulate the folders already there")
     args = parser.parse_args()
 
@@ -39,10 +42,16 @@ def main() -> int:
     names = ensure_written(bench, root, progress=sys.stderr.isatty())
     sequences = load_dataset("synthetic", root, sequences=names)
     results_dir = args.results / bench.id
+    prefix, row_suffix = "tanet", args.suffix
+    if args.verify:  # the same wrapper with template verification, under its own name
+        base = get_tracker_spec("tanet:*")
+        register_tracker(TrackerSpec("tanetv:*", base.factory, base.paper, base.default_weights, True,
+                                     {**base.options, "verify": "template"}))
+        prefix, row_suffix = "tanetv", "+verify" + args.suffix
     folders = []
     for local in args.locals:
-        wrapped = f"tanet:{local}"
-        for tracker, weights, folder in ((local, None, local), (wrapped, args.weights, wrapped + args.suffix)):
+        wrapped = f"{prefix}:{local}"
+        for tracker, weights, folder in ((local, None, local), (wrapped, args.weights, f"tanet:{local}{row_suffix}")):
             folders.append(folder)
             if args.skip_run:
                 continue

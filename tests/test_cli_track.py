@@ -158,3 +158,17 @@ def test_real_entry_point_prints_no_traceback(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_writes_video_predictions_and_scores(tmp_path, capsys):
+    out = tmp_path / "demo"
+    code, stdout, err = run_cli(capsys, "demo", "--out", out)
+    assert code == 0, err
+    preds = read_predictions_csv(out / "predictions.csv")
+    video = open_source(out / "demo.mp4")
+    assert len(list(video)) == len(preds) > 50
+    assert any(not p.present for p in preds)  # the clip has an exit: the ABSENT mark is shown
+    for label in ("success AUC", "precision", "presence TPR", "presence TNR"):
+        assert label in stdout
+    auc = float(next(line.split()[2] for line in stdout.splitlines() if line.startswith("success AUC")))
+    assert 0.0 <= auc <= 1.0

@@ -202,3 +202,24 @@ def test_paper_size_builds_for_bench():
         tracker = TANetTracker(size="paper", local_tracker="kcf")
     assert tracker.config == TANetConfig.paper()
     assert sum(p.numel() for p in tracker.generator.parameters()) == 64_162_305
+
+
+def test_template_verification_rejects_a_wrong_region(monkeypatch):
+    """A binary-score local tracker 'finds' anything; verify='template' refuses what does not
+    look like the first-frame target."""
+    frames, boxes = _clip_leave_and_reenter()
+    tracker = _quiet_tracker(local_tracker="kcf", verify="template", verify_threshold=0.5)
+    tracker.initialize(frames[0], boxes[0])
+    gone = frames[25]  # target out of view: only background texture
+    wrong = tracker._probe(gone, _region_at(30.0, 30.0))[0]
+    assert not wrong.present and wrong.score < tracker.beta1
+    right = tracker._probe(frames[45], _region_at(boxes[45][0] + 12, boxes[45][1] + 12))[0]
+    assert right.present and right.score >= tracker.beta1
+    with pytest.raises(LongtrackError, match="verify"):
+        _quiet_tracker(local_tracker="kcf", verify="ncc")
+
+
+def _region_at(cx: float, cy: float):
+    from longtrack.trackers.tanet_search import Region
+
+    return Region((cx, cy), (cx - 12, cy - 12, 24, 24), 1.0, 1.0)

@@ -17,6 +17,12 @@ Per frame:
   attention region, or no local response good enough); otherwise the local tracker's own
   presence.
 
+``verify="template"`` (ours, not the paper's) adds a check for local trackers whose score says
+little (OpenCV's KCF and CSRT report 1 or 0): an answer also needs a normalised
+cross-correlation >= ``verify_threshold`` between its box and the first-frame target; one that
+fails is reported absent with a confidence below ``beta1`` and ``redetect_threshold``. The
+paper's rule is the default (``"none"``).
+
 The attention is computed only during global search (the paper: it is the expensive part).
 """
 from __future__ import annotations
@@ -33,6 +39,7 @@ from ..checkpoint import load_weights
 from ..errors import LongtrackError
 from ..models.tanet import TANetConfig, TANetGenerator, batch_statistics
 from ..models.tanet_inputs import resize_bgr, target_patch
+from .redetector import TemplateBank
 from .tanet_search import Region, SimilarityView, attention_regions
 
 __all__ = ["TANetTracker", "TANetState", "load_generator"]
@@ -65,6 +72,8 @@ class TANetTracker(BaseTracker):
         beta1, beta2: Algorithm 2's confidence threshold and patience (0.8, 5).
         attention_threshold, max_regions, min_region_pixels: map -> candidate regions.
         redetect_threshold: confidence a global candidate needs (default: beta1).
+        verify, verify_threshold: ``"template"`` also requires this NCC with the first-frame
+            target (see the module docstring); ``"none"`` (default) is the paper's rule.
     """
 
     name = "tanet"
@@ -72,7 +81,8 @@ class TANetTracker(BaseTracker):
     def __init__(self, weights: str | None = None, device: str = "cpu", *, local_tracker: str = "classic-lt",
                  local_weights: str | None = None, local_options: dict | None = None, size: str | None = None,
                  beta1: float = 0.8, beta2: int = 5, attention_threshold: float = 0.5, max_regions: int = 3,
-                 min_region_pixels: int = 2, redetect_threshold: float | None = None):
+                 min_region_pixels: int = 2, redetect_threshold: float | None = None, verify: str = "none",
+                 verify_threshold: float = 0.5):
         super().__init__()
         if local_tracker.split(":")[0] == "tanet":
             raise LongtrackError("tanet: the local tracker cannot itself be a tanet wrapper")
@@ -88,6 +98,10 @@ class TANetTracker(BaseTracker):
         self.attention_threshold = float(attention_threshold)
         self.max_regions, self.min_region_pixels = int(max_regions), int(min_region_pixels)
         self.redetect_threshold = self.beta1 if redetect_threshold is None else float(redetect_threshold)
+        if verify not in ("none", "template"):
+            raise LongtrackError(f"tanet: verify must be 'none' or 'template', got {verify!r}")
+        self.verify, self.verify_threshold = verify, float(verify_threshold)
+        self._bank = TemplateBank()
         self.local: Tracker = self._new_local()
         self.state: TANetState | None = None
         self._first: tuple[np.ndarray, Box] | None = None
@@ -128,6 +142,7 @@ class TANetTracker(BaseTracker):
     # -- the Tracker protocol ---------------------------------------------------------------
     def _initialize(self, frame: np.ndarray, box: Box) -> None:
         self._first = (frame.copy(), box)
+        self._bank.reset(frame, box)
         self._target = self._to_input(target_patch(frame, box, self.config.input_size))
         self._history.clear()
         self._history.append(self._to_input(frame))
@@ -147,8 +162,17 @@ class TANetTracker(BaseTracker):
         return pred
 
     def _run_local(self, tracker: Tracker, view: SimilarityView, frame: np.ndarray) -> Prediction:
+        """The tracker's answer in frame coordinates; with ``verify="template"`` an answer whose
+        NCC with the first-frame target is below ``verify_threshold`` is made low and absent."""
         pred = tracker.track(view.warp(frame))
-        return Prediction(view.box_to_frame(pred.box), pred.score, pred.present)
+        box = view.box_to_frame(pred.box)
+        if self.verify == "none":
+            return Prediction(box, pred.score, pred.present)
+        ncc = self._bank.similarity(frame, box)[0] if box[2] > 0 and box[3] > 0 else -1.0
+        if ncc < self.verify_threshold:
+            return Prediction(box, min(pred.score * max(ncc, 0.0), 0.99 * self.redetect_threshold,
+                                       0.99 * self.beta1), False)
+        return Prediction(box, pred.score, pred.present)
 
     def _local_step(self, frame: np.ndarray) -> Prediction:
         s = self.state
