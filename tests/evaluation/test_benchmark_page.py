@@ -22,13 +22,18 @@ def _table_rows(page: str) -> dict[str, list[str]]:
     return {cells[0]: cells[1:] for cells in ([c.strip() for c in line.strip("|").split("|")] for line in lines)}
 
 
-def test_page_has_one_row_per_tracker_and_keeps_rows(tmp_path, capsys):
+def test_page_has_one_row_per_tracker_and_keeps_rows(tmp_path, capsys, monkeypatch):
     from longtrack.synth import GENERATOR_VERSION
+
+    # A learned tracker whose weights file does not exist, whatever ships today.
+    unshipped = registry.TrackerSpec("unshipped", registry.get_tracker_spec("procontext").factory,
+                                     "test only", default_weights="not-shipped.pt", needs_weights=True)
+    monkeypatch.setitem(registry._REGISTRY, "unshipped", unshipped)
 
     out = tmp_path / "docs" / "benchmark.md"
     common = ["benchmark-page", "--root", str(tmp_path / "data"), "--results", str(tmp_path / "runs"),
               "--out", str(out), *QUICK]
-    assert main([*common, "--trackers", "kcf", "classic-lt", "procontext", "--no-untrained"]) == 0
+    assert main([*common, "--trackers", "kcf", "classic-lt", "unshipped", "--no-untrained"]) == 0
     page = out.read_text()
     rows = _table_rows(page)
     assert sorted(rows) == ["classic-lt", "kcf"]
@@ -39,7 +44,7 @@ def test_page_has_one_row_per_tracker_and_keeps_rows(tmp_path, capsys):
     header = page.split("\n\n")[3].splitlines()[0]
     for column in ("Success AUC", "Precision@20", "TPR", "TNR", "MaxGM", "LT F-score", "Re-detected", "FPS"):
         assert column in header
-    assert "`procontext`: learned tracker that ships no weights" in page
+    assert "`unshipped`: learned tracker that ships no weights" in page
     assert "Not the standard benchmark" in page
     for plot in ("success", "precision", "tpr_tnr", "redetection"):
         assert f"(benchmark/{plot}.png)" in page and (out.parent / "benchmark" / f"{plot}.png").is_file()
@@ -54,7 +59,7 @@ def test_page_has_one_row_per_tracker_and_keeps_rows(tmp_path, capsys):
     assert sorted(_table_rows(out.read_text())) == ["classic-lt", "kcf"]
     assert kcf_box.stat().st_mtime_ns == mtime
     assert "--trackers classic-lt kcf --num 2" in out.read_text()  # the command regenerates every row
-    assert "`procontext`: learned tracker that ships no weights" in out.read_text()
+    assert "`unshipped`: learned tracker that ships no weights" in out.read_text()
 
     # An incomplete folder is listed, not ranked.
     next((results / "classic-lt").glob("*.txt")).unlink()
