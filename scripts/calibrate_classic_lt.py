@@ -1,8 +1,8 @@
 """Fit classic-lt's confidence calibration on the synthetic train split (docs/baselines.md).
 
-classic-lt's confidence is ``sigmoid(w_peak * r + w_first * s0 + w_bank * s + bias)`` where ``r``
-is the correlation filter's response peak relative to its running level, ``s0`` the NCC of the
-box with the first-frame template and ``s`` its best NCC with any template of the bank.
+classic-lt's confidence is ``sigmoid(w_peak * r + w_bank * s + bias)`` where ``r`` is the
+correlation filter's response peak relative to its running level and ``s`` the box's best NCC
+with any template of the re-detector's bank.
 
 Calibrating on the tracker's own closed-loop output does not work: once it locks onto a wrong
 object its filter and bank learn that object, so wrong boxes look familiar and the fit learns
@@ -12,7 +12,7 @@ does when it is right). On every ``--stride``-th frame the evidence is measured 
 tracker would actually consider - the local detection from the previous true position, the
 whole-frame re-detection candidates (look-alikes included) and jittered boxes around the truth
 - each labelled 1 when its detected box overlaps the truth with IoU >= 0.5 (0 when the target is
-absent). The four numbers come from L2-regularised logistic regression on those samples.
+absent). The three numbers come from L2-regularised logistic regression on those samples.
 
     python scripts/calibrate_classic_lt.py --num 4 --size 320x240
 """
@@ -39,7 +39,7 @@ def _center_size(box):
 
 
 def collect(seq, stride: int, rng: np.random.Generator, progress: tqdm) -> tuple[np.ndarray, np.ndarray]:
-    """Evidence (M, 3) and labels (M,) from one sequence with a truth-driven model."""
+    """Evidence (M, 2) and labels (M,) from one sequence with a truth-driven model."""
     tracker = ClassicLongTermTracker()
     tracker.initialize(seq.render(0), seq.boxes[0])
     p, state = tracker.params, tracker.state
@@ -111,7 +111,7 @@ def main(argv=None) -> int:
     x, y = np.concatenate(xs), np.concatenate(ys)
     w = fit_logistic(x, y)
     print(f"{len(y)} samples, {y.mean():.3f} of them on the target")
-    print(f"w_peak={w[0]:.3f}, w_first={w[1]:.3f}, w_bank={w[2]:.3f}, bias={w[3]:.3f}")
+    print(f"w_peak={w[0]:.3f}, w_bank={w[1]:.3f}, bias={w[2]:.3f}")
     prob = 1.0 / (1.0 + np.exp(-(np.c_[x, np.ones(len(x))] @ w)))
     print("reliability: predicted bin -> mean predicted / fraction on target / samples")
     edges = np.linspace(0.0, 1.0, 11)

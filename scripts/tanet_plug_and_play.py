@@ -2,7 +2,7 @@
 alone and wrapped as ``tanet:<local>`` (global search on the attention map), same sequences.
 
     OMP_NUM_THREADS=1 python scripts/tanet_plug_and_play.py --locals kcf csrt classic-lt \
-        [--weights PATH] [--num 10] [--results runs/benchmark] [--workers 1] [--suffix ""] [--verify]
+        [--weights PATH] [--num 10] [--results runs/benchmark] [--workers 1] [--suffix=-untrained] [--verify]
 
 Results go to the benchmark page's folders (``runs/benchmark/<benchmark id>/<row>/``, resumable,
 shared with ``longtrack benchmark-page``, so rows already there are reused). ``--weights``

@@ -15,6 +15,7 @@ estimates P(IoU >= 0.5 with the truth).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -35,19 +36,18 @@ class ClassicLTParams:
     beta2: int = 5  # consecutive low-confidence frames before global search (TANet: 5)
     presence_threshold: float = 0.5  # present = confidence >= this
     learn_threshold: float = 0.6  # the filter learns only from frames at least this confident
-    template_threshold: float = 0.8  # ... and the re-detector's bank only from these
+    template_threshold: float = 0.85  # ... and the re-detector's bank only from these
     template_interval: int = 25  # frames between two templates added to the bank
     redetect_ncc: float = 0.55  # a global candidate needs this NCC score ...
-    redetect_confidence: float = 0.5  # ... and this confidence of the local filter placed on it
+    redetect_confidence: float = 0.6  # ... and this confidence of the local filter placed on it
     distractor_interval: int = 10  # frames between whole-frame searches for look-alikes while confident
     reference_rate: float = 0.05  # running level of the response peak while confident
     velocity_smoothing: float = 0.5  # the local search starts at centre + velocity (an EMA of motion)
-    # confidence = sigmoid(w_peak * relative peak + w_first * NCC with the first template
-    #                      + w_bank * best NCC with any template + bias)
-    w_peak: float = 4.0
-    w_first: float = 4.0
-    w_bank: float = 4.0
-    bias: float = -7.0
+    # confidence = sigmoid(w_peak * relative peak + w_bank * best template NCC + bias), fitted by
+    # scripts/calibrate_classic_lt.py on lt train 0, 1, 2, 4 at 320x240 (docs/baselines.md)
+    w_peak: float = 5.25
+    w_bank: float = 0.84
+    bias: float = -3.84
     filter: CorrelationFilterParams = field(default_factory=CorrelationFilterParams)
     redetector: RedetectorParams = field(default_factory=RedetectorParams)
 
@@ -67,7 +67,7 @@ class ClassicLTState:
     last_confident_frame: int = 0
     last_confident_center: tuple[float, float] = (0.0, 0.0)
     velocity: tuple[float, float] = (0.0, 0.0)  # pixels per frame, while confident
-    evidence: tuple[float, float, float] = (1.0, 1.0, 1.0)  # last (relative peak, NCC first, NCC bank)
+    evidence: tuple[float, float] = (1.0, 1.0)  # last (relative peak, template NCC) behind a confidence
 
 
 class ClassicLongTermTracker(BaseTracker):
@@ -85,7 +85,7 @@ class ClassicLongTermTracker(BaseTracker):
         unknown = set(overrides) - set(ClassicLTParams.__dataclass_fields__)
         if unknown:
             raise LongtrackError(f"{self.name}: unknown option(s) {', '.join(sorted(unknown))}")
-        self.params = ClassicLTParams(**{**params.__dict__, **overrides})
+        self.params = dataclasses.replace(params, **overrides)
         self.filter = CorrelationFilter(self.params.filter)
         self.bank = TemplateBank(self.params.redetector)
         self.distractors = DistractorMemory()
@@ -106,9 +106,9 @@ class ClassicLongTermTracker(BaseTracker):
         filter's response peak and the box's NCC similarity to the template bank."""
         p = self.params
         relative = peak / self.state.peak_reference
-        first, best = self.bank.similarity(frame, _box(center, size))
-        self.state.evidence = (relative, first, best)
-        logit = p.w_peak * relative + p.w_first * first + p.w_bank * best + p.bias
+        similarity = self.bank.similarity(frame, _box(center, size))
+        self.state.evidence = (relative, similarity)
+        logit = p.w_peak * relative + p.w_bank * similarity + p.bias
         return 1.0 / (1.0 + math.exp(-max(min(logit, 50.0), -50.0)))
 
     def _track(self, frame: np.ndarray) -> Prediction:

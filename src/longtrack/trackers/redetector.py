@@ -59,9 +59,9 @@ class TemplateBank:
     def templates(self) -> list[np.ndarray]:
         return ([self.first] if self.first is not None else []) + self.recent
 
-    def similarity(self, frame: np.ndarray, box) -> tuple[float, float]:
-        """How much the region at ``box`` looks like the target: the best NCC, within a small
-        shift of the box, of (the first-frame template, any template), each in [-1, 1]."""
+    def similarity(self, frame: np.ndarray, box) -> float:
+        """How much the region at ``box`` looks like the target: the best NCC of any template
+        (resized to the box) within a small shift of the box, in [-1, 1]."""
         p = self.params
         x, y, w, h = (float(v) for v in box)
         factor = min(1.0, p.working_size / np.sqrt(max(w * h, 1.0)))
@@ -69,12 +69,12 @@ class TemplateBank:
         mw, mh = max(int(round(tw * p.verify_margin)), 1), max(int(round(th * p.verify_margin)), 1)
         region = _crop(frame, (x - mw / factor, y - mh / factor, (tw + 2 * mw) / factor, (th + 2 * mh) / factor))
         region = cv2.resize(region, (tw + 2 * mw, th + 2 * mh), interpolation=cv2.INTER_AREA)
-        scores = []
+        best = -1.0
         for template in self.templates:
             resized = cv2.resize(template, (tw, th), interpolation=cv2.INTER_AREA)
-            scores.append(float(np.nan_to_num(cv2.matchTemplate(region, resized, cv2.TM_CCOEFF_NORMED),
-                                              nan=-1.0).max()))
-        return scores[0], max(scores)
+            response = np.nan_to_num(cv2.matchTemplate(region, resized, cv2.TM_CCOEFF_NORMED), nan=-1.0)
+            best = max(best, float(response.max()))
+        return best
 
     def search(self, frame: np.ndarray, size) -> list[Candidate]:
         """Candidates for a target of about ``size`` = (w, h) anywhere in ``frame`` (RGB),
