@@ -101,9 +101,15 @@ def test_track_before_initialize_is_an_error(tiny_weights):
 # Three 60-frame val clips (192x144) in which the target leaves the view for 7-8 frames and
 # re-enters elsewhere; the shipped weights never saw the val split.
 REENTRY_CLIPS = (1, 6, 7)
+# Measured with the shipped globaltrack-synth.pt: 0.74 of the frames from the 6th after the last
+# absent one have IoU >= 0.5; the bound leaves room for float noise.
+REENTRY_MIN_FOUND = 0.6
 
 
 def test_shipped_weights_find_the_target_again_after_it_left_the_view():
+    """GlobalTrack keeps no state but the first frame's query (no motion model, no window), so
+    each frame's answer does not depend on the frames before it: only the frames from just before
+    the exit to the end are tracked (a test-time budget)."""
     tracker = longtrack.create("globaltrack")  # the shipped weights
     assert tracker.presence_threshold != DEFAULT_PRESENCE_THRESHOLD  # tuned value read from the file
     after, present_scores, absent_scores = [], [], []
@@ -112,11 +118,12 @@ def test_shipped_weights_find_the_target_again_after_it_left_the_view():
         absent = np.flatnonzero(seq.absent)
         assert len(absent) >= 5 and absent[0] > 10 and absent[-1] < 50
         tracker.initialize(seq.render(0), seq.boxes[0])
-        preds = [tracker.track(seq.render(i)) for i in range(1, len(seq))]
-        ious = np.array([box_iou(p.box, seq.boxes[i + 1]) for i, p in enumerate(preds)])
+        frames = np.arange(absent[0] - 3, len(seq))
+        preds = [tracker.track(seq.render(int(i))) for i in frames]
+        ious = np.array([box_iou(p.box, seq.boxes[i]) for p, i in zip(preds, frames)])
         scores = np.array([p.score for p in preds])
-        visible = ~seq.absent[1:]
-        after.append(ious[absent[-1] + 5:])  # from 4 frames after re-entry to the end
+        visible = ~seq.absent[frames]
+        after.append(ious[frames > absent[-1] + 5])  # from the 6th frame after the last absent one
         present_scores.append(scores[visible])
         absent_scores.append(scores[~visible])
     after = np.concatenate(after)
