@@ -187,7 +187,8 @@ def plot_redetection(rows: list[PageRow], path: Path, max_delay: int = 150) -> P
         delays = np.array([d for d in row.delays if d is not None], dtype=np.float64)
         within = np.searchsorted(np.sort(delays), ks, side="right") / len(row.delays)
         ax.step(ks, within, where="post", linewidth=2, label=f"[{100 * within[-1]:.1f}] {row.folder}")
-    ax.set(title=f"Re-detection after re-appearance ({len(scored[0].delays)} re-appearances)",
+    ax.set(title=f"Re-detection after re-appearance ({len(scored[0].delays)} re-appearances; "
+                 f"legend: % within {max_delay} frames)",
            xlabel="Frames after the target re-appears", ylabel="Fraction re-detected (IoU > 0.5)",
            ylim=(0, 1.02), xlim=(0, max_delay))
     ax.grid(True, linestyle=":")
