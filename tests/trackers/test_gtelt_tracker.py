@@ -221,3 +221,13 @@ def test_sizes_build_for_the_bench_and_missing_weights_warn():
         tracker = GTELTTracker(weights=None)
     assert tracker.config == GTELTConfig.small()
     assert "gtelt" in longtrack.registry.tracker_names()
+
+
+def test_the_shipped_weights_are_the_small_configuration():
+    from longtrack.registry import get_tracker_spec
+
+    assert get_tracker_spec("gtelt").weights_path() is not None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # shipped weights: no random-initialisation warning
+        tracker = longtrack.create("gtelt")
+    assert tracker.config == GTELTConfig.small()

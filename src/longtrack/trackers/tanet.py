@@ -39,8 +39,7 @@ from ..checkpoint import load_weights
 from ..errors import LongtrackError
 from ..models.tanet import TANetConfig, TANetGenerator, batch_statistics
 from ..models.tanet_inputs import resize_bgr, target_patch
-from .redetector import TemplateBank
-from .tanet_search import Region, SimilarityView, attention_regions
+from .tanet_search import Region, SimilarityView, TemplateCheck, attention_regions
 
 __all__ = ["TANetTracker", "TANetState", "load_generator"]
 
@@ -101,7 +100,7 @@ class TANetTracker(BaseTracker):
         if verify not in ("none", "template"):
             raise LongtrackError(f"tanet: verify must be 'none' or 'template', got {verify!r}")
         self.verify, self.verify_threshold = verify, float(verify_threshold)
-        self._bank = TemplateBank()
+        self._check: TemplateCheck | None = None
         self.local: Tracker = self._new_local()
         self.state: TANetState | None = None
         self._first: tuple[np.ndarray, Box] | None = None
@@ -142,7 +141,7 @@ class TANetTracker(BaseTracker):
     # -- the Tracker protocol ---------------------------------------------------------------
     def _initialize(self, frame: np.ndarray, box: Box) -> None:
         self._first = (frame.copy(), box)
-        self._bank.reset(frame, box)
+        self._check = TemplateCheck(frame, box)
         self._target = self._to_input(target_patch(frame, box, self.config.input_size))
         self._history.clear()
         self._history.append(self._to_input(frame))
@@ -168,7 +167,7 @@ class TANetTracker(BaseTracker):
         box = view.box_to_frame(pred.box)
         if self.verify == "none":
             return Prediction(box, pred.score, pred.present)
-        ncc = self._bank.similarity(frame, box)[0] if box[2] > 0 and box[3] > 0 else -1.0
+        ncc = self._check.similarity(frame, box)
         if ncc < self.verify_threshold:
             return Prediction(box, min(pred.score * max(ncc, 0.0), 0.99 * self.redetect_threshold,
                                        0.99 * self.beta1), False)

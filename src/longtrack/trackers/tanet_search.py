@@ -19,7 +19,7 @@ import numpy as np
 
 from ..api import Box
 
-__all__ = ["Region", "attention_regions", "SimilarityView"]
+__all__ = ["Region", "attention_regions", "SimilarityView", "TemplateCheck"]
 
 
 @dataclass(frozen=True)
@@ -98,3 +98,40 @@ class SimilarityView:
         x, y, w, h = (float(v) for v in box)
         s = self.scale
         return (x * s + self.shift[0], y * s + self.shift[1], w * s, h * s)
+
+
+class TemplateCheck:
+    """Normalised cross-correlation of a box with the first-frame target (``verify="template"``):
+    both resized so the target's side is about ``working_size`` pixels, the box allowed to shift
+    by ``margin`` of its size; the best ``TM_CCOEFF_NORMED`` value, in [-1, 1]."""
+
+    def __init__(self, frame: np.ndarray, box, working_size: float = 24.0, margin: float = 0.15):
+        self.template = _crop(frame, box)
+        self.working_size, self.margin = working_size, margin
+
+    def similarity(self, frame: np.ndarray, box) -> float:
+        x, y, w, h = (float(v) for v in box)
+        if not (w > 0 and h > 0):
+            return -1.0
+        factor = min(1.0, self.working_size / math.sqrt(w * h))
+        tw, th = max(int(round(w * factor)), 2), max(int(round(h * factor)), 2)
+        mw, mh = max(int(round(tw * self.margin)), 1), max(int(round(th * self.margin)), 1)
+        region = _crop(frame, (x - mw / factor, y - mh / factor, (tw + 2 * mw) / factor, (th + 2 * mh) / factor))
+        region = cv2.resize(region, (tw + 2 * mw, th + 2 * mh), interpolation=cv2.INTER_AREA)
+        template = cv2.resize(self.template, (tw, th), interpolation=cv2.INTER_AREA)
+        scores = cv2.matchTemplate(region, template, cv2.TM_CCOEFF_NORMED)
+        return float(np.nan_to_num(scores, nan=-1.0).max())
+
+
+def _crop(frame: np.ndarray, box) -> np.ndarray:
+    """The box's pixels, padded with the frame's mean where it leaves the frame (>= 1 pixel)."""
+    x, y, w, h = (float(v) for v in box)
+    x0, y0 = int(math.floor(x)), int(math.floor(y))
+    x1, y1 = max(int(math.ceil(x + w)), x0 + 1), max(int(math.ceil(y + h)), y0 + 1)
+    height, width = frame.shape[:2]
+    fill = tuple(float(v) for v in cv2.mean(frame)[:3])
+    pad = (max(0, -y0), max(0, y1 - height), max(0, -x0), max(0, x1 - width))
+    inside = frame[max(y0, 0):min(y1, height), max(x0, 0):min(x1, width)]
+    if inside.size == 0:
+        return np.full((y1 - y0, x1 - x0, 3), fill, dtype=frame.dtype)
+    return cv2.copyMakeBorder(inside, *pad, cv2.BORDER_CONSTANT, value=fill)
