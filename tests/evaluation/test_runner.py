@@ -315,3 +315,33 @@ def test_workers_stop_when_the_run_is_killed(tmp_path, mini_root, sequences):
     assert not any(_alive(pid) for pid in workers), "orphaned workers kept tracking"
     out = tmp_path / "out" / "slow-kcf"
     assert not any(p.exists() for s in sequences for p in expected_result_files("synthetic", out, s))
+
+
+class ShiftedKCF(KCFTracker):
+    """KCF whose boxes are moved right by the ``shift`` option (to see options arrive)."""
+
+    def __init__(self, weights=None, device="cpu", shift=0.0):
+        super().__init__()
+        self.shift = shift
+
+    def _track(self, frame):
+        pred = super()._track(frame)
+        x, y, w, h = pred.box
+        return type(pred)((x + self.shift, y, w, h), pred.score, pred.present)
+
+
+def test_options_reach_the_tracker_and_a_folder_keeps_one_variant(tmp_path, monkeypatch, mini_root, sequences,
+                                                                   reference, capsys):
+    registry.tracker_names()
+    monkeypatch.setitem(registry._REGISTRY, "kcf", registry.TrackerSpec("kcf", f"{__name__}:ShiftedKCF", "test"))
+    argv = ["eval", "--tracker", "kcf", "--dataset", "synthetic", "--root", str(mini_root), "--out", str(tmp_path)]
+    assert main(argv + ["--option", "shift=5", "--name", "kcf-shift5"]) == 0
+    ref = read_sequence_results("synthetic", reference, sequences[0])
+    res = read_sequence_results("synthetic", tmp_path / "kcf-shift5", sequences[0])
+    np.testing.assert_allclose(res.boxes[1:, 0] - ref.boxes[1:, 0], 5.0, atol=1e-3)
+    with pytest.raises(LongtrackError, match="holds results of options"):
+        run_tracker_on_dataset("kcf", "synthetic", sequences, tmp_path, name="kcf-shift5", options={"shift": 2},
+                               progress=False)
+    for bad in ("shift", "=5", "a b=1"):
+        assert main(argv + ["--option", bad]) == 1
+        assert "--option must be KEY=VALUE" in capsys.readouterr().err

@@ -33,8 +33,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run only sequences at positions p (sorted by name) with p %% N == I, "
                              "e.g. $SLURM_ARRAY_TASK_ID/8 (default 0/1: all)")
     parser.add_argument("--device", default="cpu", help="torch device for learned trackers (default cpu)")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="tracker option over its registered ones (repeatable; VALUE read as "
+                             "YAML: 5, 0.7, true, top1), e.g. an ablation variant")
     parser.add_argument("--name", help="result folder name (default: the tracker name), e.g. "
                                        "procontext-untrained")
+
+
+def parse_options(items: list[str]) -> dict:
+    """``["k=v", ...]`` -> ``{k: yaml(v)}``; a malformed item is a one-line error."""
+    import yaml
+
+    from ..errors import LongtrackError
+
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise LongtrackError(f"--option must be KEY=VALUE with KEY a name, got {item!r}")
+        try:
+            options[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError:
+            raise LongtrackError(f"--option {key}: cannot read value {value!r}") from None
+    return options
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
                              progress=show)
     summary = run_tracker_on_dataset(args.tracker, args.dataset, sequences, args.out, weights=args.weights,
                                      device=args.device, workers=args.workers, shard=shard,
-                                     progress=True, name=args.name)
+                                     progress=True, name=args.name, options=parse_options(args.option))
     fps = f", {summary.frames / summary.seconds:.1f} frames/s" if summary.seconds > 0 else ""
     print(f"{summary.tracker_dir}: {len(summary.done)} sequence(s) tracked ({summary.frames} frames{fps}), "
           f"{len(summary.skipped)} already complete, {len(summary.failed)} failed "

@@ -55,9 +55,10 @@ def machine_summary(device: str = "cpu") -> str:
     return text if device == "cpu" else f"{text}, device {device}"
 
 
-def make_record(tracker: str, dataset: str, weights: dict, device: str, workers: int) -> dict:
-    return {"tracker": tracker, "dataset": dataset, "weights": weights, "device": device,
-            "workers": int(workers), "machine": machine_summary(device)}
+def make_record(tracker: str, dataset: str, weights: dict, device: str, workers: int,
+                options: dict | None = None) -> dict:
+    return {"tracker": tracker, "dataset": dataset, "weights": weights, "options": dict(options or {}),
+            "device": device, "workers": int(workers), "machine": machine_summary(device)}
 
 
 def read_record(tracker_dir: str | os.PathLike) -> dict | None:
@@ -82,7 +83,8 @@ def check_or_write_record(tracker_dir: str | os.PathLike, record: dict) -> None:
     if old is None:
         atomic_write_text(tracker_dir / RECORD_NAME, json.dumps(record, indent=2) + "\n")
         return
-    for key in ("tracker", "dataset", "weights"):
+    old = {"options": {}, **old}  # records written before options existed had none
+    for key in ("tracker", "dataset", "weights", "options"):
         if old.get(key) != record[key]:
             raise LongtrackError(
                 f"{tracker_dir} holds results of {key} {_describe(old.get(key))}, not "

@@ -9,12 +9,13 @@ thread each). ``shard=(I, N)`` runs only every N-th sequence (``sharding.select_
 """
 from __future__ import annotations
 
+
 import os
 import pickle
 import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..datasets.sequence import Sequence
@@ -57,7 +58,8 @@ def is_complete(dataset: str, tracker_dir: Path, seq: Sequence) -> bool:
 
 def run_tracker_on_dataset(tracker_name: str, dataset: str, sequences: list[Sequence], out_dir,
                            weights: str | None = None, device: str = "cpu", workers: int = 1,
-                           shard=(0, 1), progress: bool = True, name: str | None = None) -> RunSummary:
+                           shard=(0, 1), progress: bool = True, name: str | None = None,
+                           options: dict | None = None) -> RunSummary:
     """Track every sequence of ``shard`` not yet complete under ``out_dir/<name>/``.
 
     Args:
@@ -68,11 +70,15 @@ def run_tracker_on_dataset(tracker_name: str, dataset: str, sequences: list[Sequ
         workers: processes (1 = in this process).
         shard: ``(I, N)``: only sequences at stable positions ``p % N == I``.
         name: the result folder's name (default: the tracker name).
+        options: keyword arguments for the tracker's factory over its registered ones (an
+            ablation variant, e.g. ``{"association": "top1"}``); kept in the run record.
     Returns a ``RunSummary``; tracker errors are in ``failed`` (the caller reports them).
     Raises ``LongtrackError`` when the folder holds another model's results, or the tracker
     cannot be built. ``KeyboardInterrupt`` stops the run; finished sequences stay written.
     """
     spec = get_tracker_spec(tracker_name)
+    if options:
+        spec = replace(spec, options={**spec.options, **options})
     result_formats.result_format(dataset)  # an unknown dataset fails before any work
     if int(workers) < 1:
         raise LongtrackError(f"--workers must be 1 or more, got {workers}")
@@ -81,7 +87,7 @@ def run_tracker_on_dataset(tracker_name: str, dataset: str, sequences: list[Sequ
     if weights_path is not None and not Path(weights_path).is_file():
         raise LongtrackError(f"{tracker_name}: weights file {weights_path} not found")
     record = make_record(tracker_name, dataset, weights_identity(weights_path, spec.needs_weights),
-                         device, workers)
+                         device, workers, options=options or {})
     check_or_write_record(tracker_dir, record)
 
     summary = RunSummary(tracker_dir)
