@@ -68,6 +68,12 @@ def test_page_has_one_row_per_tracker_and_keeps_rows(tmp_path, capsys, monkeypat
     assert sorted(_table_rows(page)) == ["kcf"]
     assert "`classic-lt`: incomplete (1 of 2 sequences)" in page
 
+    # --no-run tracks nothing: the incomplete row stays incomplete, a new tracker gets no folder.
+    assert main([*common, "--trackers", "kcf", "classic-lt", "csrt", "--no-untrained", "--no-run"]) == 0
+    assert not (results / "csrt").exists()
+    assert "`classic-lt`: incomplete (1 of 2 sequences)" in out.read_text()
+    assert sorted(_table_rows(out.read_text())) == ["kcf"]
+
 
 def test_plan_runs_untrained_rows_and_weights(monkeypatch):
     registry.tracker_names()

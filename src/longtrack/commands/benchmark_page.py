@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"the page (default {DEFAULT_OUT}); plots go to the folder of the same "
                              "name without .md")
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="tracker processes (default 1)")
+    parser.add_argument("--no-run", action="store_true",
+                        help="run no tracker: write the page from the result folders already there "
+                             "(incomplete rows are listed as such)")
     parser.add_argument("--device", default="cpu", help="torch device for learned trackers (default cpu)")
     quick = parser.add_argument_group("quick checks (the page then says it is not the standard benchmark)")
     quick.add_argument("--preset", default="lt", help="synthetic preset (default lt)")
@@ -124,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     names = ensure_written(bench, root, progress=show)
     sequences = load_dataset("synthetic", root, sequences=names, progress=show)
     results_dir = args.results / bench.id
-    failures = _run_all(runs, sequences, results_dir, args)
+    failures = {} if args.no_run else _run_all(runs, sequences, results_dir, args)
 
     rows = page.collect_rows(results_dir, sequences)
     scored = {r.folder: r.scores for r in rows if r.scores is not None}
