@@ -55,7 +55,7 @@ def bench_wrapper(local: str, repeats: int) -> tuple[float, float]:
 
     def global_frame():
         tracker.state.mode = "global"
-        tracker.redetect_threshold = 2.0  # never found: every call is a full global search
+        tracker.redetect_threshold = tracker.verify_threshold = 2.0  # never found: every call is a full global search
         tracker.track(frames[2])
 
     return local_time, _median_seconds(global_frame, repeats)

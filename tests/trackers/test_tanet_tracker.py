@@ -79,7 +79,7 @@ class ScriptedLocal(BaseTracker):
 
 
 def test_switching_follows_algorithm_2(monkeypatch):
-    tracker = _quiet_tracker(local_tracker="kcf", beta1=0.8, beta2=3)
+    tracker = _quiet_tracker(local_tracker="kcf", beta1=0.8, beta2=3, verify="none")  # the paper's rule
     monkeypatch.setattr(tracker, "_new_local", lambda: ScriptedLocal())
     blob = np.zeros((16, 16), np.float32)
     blob[10:14, 2:6] = 0.9  # centre (4, 12) of 16 -> (40, 90) in a 160x120 frame
@@ -157,6 +157,7 @@ def test_real_kcf_finds_the_target_again_with_an_oracle_attention(monkeypatch):
     gone = [i for i, b in enumerate(boxes[1:]) if b is None]
     assert sum(not ours[i].present for i in gone) >= len(gone) - 5  # absent while gone (after beta2)
     assert tracker.state.relocations == 1 and tracker.state.global_frames > 0
+    assert tracker.state.view.is_identity  # a verified KCF candidate restarts in the frame itself
 
 
 def test_clip_is_causal_and_padded_at_the_start():
@@ -180,7 +181,9 @@ def test_weights_round_trip_and_registry(tmp_path):
     model = TANetGenerator(config).eval()
     path = tmp_path / "tanet.pt"
     state = {f"generator.{k}": v for k, v in model.state_dict().items()}
-    state["appearance.fc5.1.bias"] = torch.zeros(1)  # discriminators may ride along: ignored
+    state["appearance.fc5.1.bias"] = torch.zeros(1)  # a training run's discriminators and
+    state["motion.fc5.1.bias"] = torch.zeros(1)  # schedule counter ride along: ignored
+    state["iteration"] = torch.zeros((), dtype=torch.long)
     save_weights(path, method="tanet", config={"model": {"generator": config.to_dict()}}, state_dict=state)
     loaded = load_generator(str(path)).eval()
     x = torch.rand(1, 3, 128, 128)
@@ -204,19 +207,47 @@ def test_paper_size_builds_for_bench():
     assert sum(p.numel() for p in tracker.generator.parameters()) == 64_162_305
 
 
-def test_template_verification_rejects_a_wrong_region():
-    """A binary-score local tracker 'finds' anything; verify='template' refuses what does not
-    look like the first-frame target."""
+def test_candidate_verification_rejects_a_wrong_region():
+    """A binary-score local tracker freshly initialised anywhere says 'ok' (score 1); with
+    verify='auto' (-> 'candidates' for OpenCV trackers) a candidate scores ok x NCC with the
+    first-frame target, so background is refused and the target accepted."""
     frames, boxes = _clip_leave_and_reenter()
-    tracker = _quiet_tracker(local_tracker="kcf", verify="template", verify_threshold=0.5)
+    tracker = _quiet_tracker(local_tracker="kcf", verify_threshold=0.5)
+    assert tracker.verify == "candidates"
     tracker.initialize(frames[0], boxes[0])
     gone = frames[25]  # target out of view: only background texture
     wrong = tracker._probe(gone, _region_at(30.0, 30.0))[0]
-    assert not wrong.present and wrong.score < tracker.beta1
+    assert not wrong.present and wrong.score < 0.5
     right = tracker._probe(frames[45], _region_at(boxes[45][0] + 12, boxes[45][1] + 12))[0]
-    assert right.present and right.score >= tracker.beta1
+    assert right.present and right.score > 0.9
+    paper = _quiet_tracker(local_tracker="kcf", verify="none")
+    paper.initialize(frames[0], boxes[0])
+    assert paper._probe(gone, _region_at(30.0, 30.0))[0].score == 1.0  # what the paper's rule sees
     with pytest.raises(LongtrackError, match="verify"):
         _quiet_tracker(local_tracker="kcf", verify="ncc")
+
+
+def test_global_search_with_a_misleading_map_keeps_kcf_honest(monkeypatch):
+    """The failure of the first benchmark run: the map lights background while the target is
+    gone. Verified candidates are refused, so the wrapper stays in global search and reports
+    the target absent (the paper's rule relocates onto the background and says present)."""
+    frames, boxes = _clip_leave_and_reenter()
+    results = {}
+    for verify in ("auto", "none"):
+        tracker = _quiet_tracker(local_tracker="kcf", beta2=5, verify=verify)
+        monkeypatch.setattr(tracker, "attention", lambda frame: _misleading_map())
+        tracker.initialize(frames[0], boxes[0])
+        preds = [tracker.track(frame) for frame in frames[1:35]]
+        gone = [i for i, b in enumerate(boxes[1:35]) if b is None]
+        results[verify] = (sum(preds[i].present for i in gone[5:]), tracker.state.relocations)
+    assert results["auto"] == (0, 0)
+    assert results["none"][0] > 0 and results["none"][1] >= 1
+
+
+def _misleading_map() -> np.ndarray:
+    att = np.zeros((30, 40), np.float32)
+    att[5:11, 5:11] = 1.0  # background around (32, 32) in the 160x120 frame
+    return att
 
 
 def _region_at(cx: float, cy: float):

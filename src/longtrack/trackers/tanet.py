@@ -17,28 +17,39 @@ Per frame:
   attention region, or no local response good enough); otherwise the local tracker's own
   presence.
 
-``verify="template"`` (ours, not the paper's) adds a check for local trackers whose score says
-little (OpenCV's KCF and CSRT report 1 or 0): an answer also needs a normalised
-cross-correlation >= ``verify_threshold`` between its box and the first-frame target; one that
-fails is reported absent with a confidence below ``beta1`` and ``redetect_threshold``. The
-paper's rule is the default (``"none"``).
+Local trackers without a response score (OpenCV's KCF, CSRT and TLD report only an "ok" flag,
+1 or 0) break the paper's "best-scoring region" rule: a tracker freshly initialised in any region
+says "ok", so global search used to move KCF onto whatever the attention map lit and report it
+present from then on. ``verify`` (ours, not the paper's) supplies the missing response:
+
+* ``"candidates"``: a global-search candidate from a fresh tracker scores ``ok x NCC`` (normalised
+  cross-correlation of its box with the first-frame target, :class:`~.tanet_search.TemplateCheck`),
+  must reach ``verify_threshold`` and the highest wins; the continuing local tracker keeps its own
+  score (so local search is exactly the bare tracker's), and when it is confident the map is not
+  computed; a winning candidate restarts the local tracker on the current frame at its box
+  (these trackers learn their model online; a moved view would only add its borders);
+* ``"template"``: every answer, local search included, also needs NCC >= ``verify_threshold``
+  (one that fails is made low and absent);
+* ``"none"``: the paper's rule (the tracker's own score everywhere);
+* ``"auto"`` (default): ``"candidates"`` for the OpenCV trackers, ``"none"`` for the others.
 
 The attention is computed only during global search (the paper: it is the expensive part).
 """
 from __future__ import annotations
 
-import warnings
 from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 
 from ..api import BaseTracker, Box, Prediction, Tracker, create
-from ..checkpoint import load_weights
 from ..errors import LongtrackError
 from ..models.tanet import TANetConfig, TANetGenerator, batch_statistics
 from ..models.tanet_inputs import resize_bgr, target_patch
+from .network import build_network
+from .opencv_trackers import OpenCVTracker
 from .tanet_search import Region, SimilarityView, TemplateCheck, attention_regions
 
 __all__ = ["TANetTracker", "TANetState", "load_generator"]
@@ -71,8 +82,9 @@ class TANetTracker(BaseTracker):
         beta1, beta2: Algorithm 2's confidence threshold and patience (0.8, 5).
         attention_threshold, max_regions, min_region_pixels: map -> candidate regions.
         redetect_threshold: confidence a global candidate needs (default: beta1).
-        verify, verify_threshold: ``"template"`` also requires this NCC with the first-frame
-            target (see the module docstring); ``"none"`` (default) is the paper's rule.
+        verify, verify_threshold: ``"auto"`` (default), ``"candidates"``, ``"template"`` or
+            ``"none"`` (the paper's rule), and the NCC with the first-frame target a verified
+            answer needs (see the module docstring).
     """
 
     name = "tanet"
@@ -80,7 +92,7 @@ class TANetTracker(BaseTracker):
     def __init__(self, weights: str | None = None, device: str = "cpu", *, local_tracker: str = "classic-lt",
                  local_weights: str | None = None, local_options: dict | None = None, size: str | None = None,
                  beta1: float = 0.8, beta2: int = 5, attention_threshold: float = 0.5, max_regions: int = 3,
-                 min_region_pixels: int = 2, redetect_threshold: float | None = None, verify: str = "none",
+                 min_region_pixels: int = 2, redetect_threshold: float | None = None, verify: str = "auto",
                  verify_threshold: float = 0.5):
         super().__init__()
         if local_tracker.split(":")[0] == "tanet":
@@ -97,11 +109,14 @@ class TANetTracker(BaseTracker):
         self.attention_threshold = float(attention_threshold)
         self.max_regions, self.min_region_pixels = int(max_regions), int(min_region_pixels)
         self.redetect_threshold = self.beta1 if redetect_threshold is None else float(redetect_threshold)
-        if verify not in ("none", "template"):
-            raise LongtrackError(f"tanet: verify must be 'none' or 'template', got {verify!r}")
-        self.verify, self.verify_threshold = verify, float(verify_threshold)
+        if verify not in ("auto", "none", "candidates", "template"):
+            raise LongtrackError(f"tanet: verify must be one of auto, none, candidates, template; got {verify!r}")
+        self.verify_threshold = float(verify_threshold)
         self._check: TemplateCheck | None = None
         self.local: Tracker = self._new_local()
+        if verify == "auto":  # binary-score trackers need a response for their candidates
+            verify = "candidates" if isinstance(self.local, OpenCVTracker) else "none"
+        self.verify = verify
         self.state: TANetState | None = None
         self._first: tuple[np.ndarray, Box] | None = None
         self._target: torch.Tensor | None = None
@@ -161,17 +176,22 @@ class TANetTracker(BaseTracker):
         return pred
 
     def _run_local(self, tracker: Tracker, view: SimilarityView, frame: np.ndarray) -> Prediction:
-        """The tracker's answer in frame coordinates; with ``verify="template"`` an answer whose
-        NCC with the first-frame target is below ``verify_threshold`` is made low and absent."""
+        """The continuing local tracker's answer in frame coordinates; with ``verify="template"``
+        an answer whose NCC with the first-frame target is below ``verify_threshold`` is made
+        low and absent."""
         pred = tracker.track(view.warp(frame))
         box = view.box_to_frame(pred.box)
-        if self.verify == "none":
+        if self.verify != "template":
             return Prediction(box, pred.score, pred.present)
         ncc = self._check.similarity(frame, box)
         if ncc < self.verify_threshold:
             return Prediction(box, min(pred.score * max(ncc, 0.0), 0.99 * self.redetect_threshold,
                                        0.99 * self.beta1), False)
         return Prediction(box, pred.score, pred.present)
+
+    def _candidate_threshold(self) -> float:
+        """What a fresh candidate's score must reach: the NCC threshold when it is verified."""
+        return self.redetect_threshold if self.verify == "none" else self.verify_threshold
 
     def _local_step(self, frame: np.ndarray) -> Prediction:
         s = self.state
@@ -186,29 +206,46 @@ class TANetTracker(BaseTracker):
         return pred
 
     def _probe(self, frame: np.ndarray, region: Region) -> tuple[Prediction, Tracker, SimilarityView]:
-        """A fresh local tracker on the first frame (its template), searching ``region``."""
+        """A fresh local tracker on the first frame (its template), searching ``region``; when
+        verified its score is ``ok x NCC`` with the first-frame target (module docstring)."""
         first_frame, first_box = self._first
         view = SimilarityView.placing(region.center, self.state.size,
                                       (first_box[0] + first_box[2] / 2, first_box[1] + first_box[3] / 2),
                                       (first_box[2], first_box[3]))
         tracker = self._new_local()
         tracker.initialize(first_frame, first_box)
-        return self._run_local(tracker, view, frame), tracker, view
+        pred = tracker.track(view.warp(frame))
+        box = view.box_to_frame(pred.box)
+        if self.verify == "none":
+            return Prediction(box, pred.score, pred.present), tracker, view
+        score = pred.score * self._check.similarity(frame, box)
+        return Prediction(box, score, score >= self.verify_threshold), tracker, view
 
     def _global_step(self, frame: np.ndarray) -> Prediction:
         s = self.state
         s.global_frames += 1
-        s.regions = attention_regions(self.attention(frame), self.image_size, self.attention_threshold,
-                                      self.max_regions, self.min_region_pixels)
         # Joint search: the current local tracker keeps looking in its own window too.
-        best = (self._run_local(self.local, s.view, frame), self.local, s.view, float("inf"))
-        for region in s.regions:  # strongest region first: it wins ties (binary-score trackers)
-            pred, tracker, view = self._probe(frame, region)
-            if pred.score > best[0].score:
-                best = (pred, tracker, view, region.mass)
-        pred, tracker, view, _ = best
-        if pred.score >= self.redetect_threshold:
+        own = self._run_local(self.local, s.view, frame)
+        best, accepted = (own, self.local, s.view), own.score >= self.redetect_threshold
+        # A verified candidate's score (NCC) is not on the scale of the tracker's own score: the
+        # continuing tracker, when confident, is kept (no map needed); otherwise the best
+        # candidate that passes.
+        s.regions = []
+        if not (accepted and self.verify != "none"):
+            s.regions = attention_regions(self.attention(frame), self.image_size, self.attention_threshold,
+                                          self.max_regions, self.min_region_pixels)
+            for region in s.regions:  # strongest region first: it wins ties
+                pred, tracker, view = self._probe(frame, region)
+                if pred.score >= self._candidate_threshold() and (not accepted or pred.score > best[0].score):
+                    best, accepted = (pred, tracker, view), True
+        pred, tracker, view = best
+        if accepted:
             if tracker is not self.local:
+                if self.verify != "none":
+                    # A binary-score tracker's model is learned online, not a fixed template:
+                    # it resumes on this frame at the verified box, without a moved view.
+                    tracker, view = self._new_local(), SimilarityView()
+                    tracker.initialize(frame, pred.box)
                 self.local, s.view = tracker, view
                 s.relocations += 1
             s.mode, s.low_count = "local", 0
@@ -217,28 +254,29 @@ class TANetTracker(BaseTracker):
         return Prediction(pred.box, pred.score, False)
 
 
+class _GeneratorFile(nn.Module):
+    """How a TANet weights file holds the generator: its tensors under ``generator.``, its config
+    under ``model.generator`` (a training run's file also holds the discriminators, skipped)."""
+
+    def __init__(self, config: TANetConfig):
+        super().__init__()
+        self.generator = TANetGenerator(config)
+
+
+class _GeneratorFileConfig:
+    """``build_network``'s config interface for :class:`_GeneratorFile`."""
+
+    paper = staticmethod(TANetConfig.paper)
+    small = staticmethod(TANetConfig.small)
+
+    @staticmethod
+    def from_dict(values: dict, source: str = "tanet config") -> TANetConfig:
+        return TANetConfig.from_dict(values.get("generator") or {}, source=f"{source} generator")
+
+
 def load_generator(weights: str | None, size: str | None = None) -> TANetGenerator:
-    """The generator of a TANet weights file (training run or converted), or a random one."""
-    if size is not None:
-        presets = {"paper": TANetConfig.paper, "small": TANetConfig.small}
-        if size not in presets:
-            raise LongtrackError(f"tanet: size must be one of {', '.join(presets)}, got {size!r}")
-        warnings.warn(f"tanet: size={size!r} builds a randomly initialised generator (for timing); "
-                      "its attention maps are meaningless", stacklevel=3)
-        return TANetGenerator(presets[size]())
-    if weights is None:
-        warnings.warn("tanet: no weights file available; using a randomly initialised small generator "
-                      "whose attention maps are meaningless (pass --weights, or train one with "
-                      "`longtrack train configs/tanet-synth.yaml`)", stacklevel=3)
-        return TANetGenerator(TANetConfig.small())
-    loaded = load_weights(weights, method="tanet")
-    model_config = loaded.model_config
-    config = TANetConfig.from_dict(model_config.get("generator") or {}, source=f"{weights}: model.generator")
-    state = {k[len("generator."):]: v for k, v in loaded.state_dict.items() if k.startswith("generator.")}
-    model = TANetGenerator(config)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise LongtrackError(f"{weights}: weights do not fit the TANet generator in its config "
-                             f"({str(exc).splitlines()[0]})") from exc
-    return model
+    """The generator of a TANet weights file (training run or converted), or a random one
+    (``weights=None``: small, with a warning; ``size="paper"|"small"``: for timing)."""
+    holder, _ = build_network("tanet", _GeneratorFile, _GeneratorFileConfig, weights, size,
+                              skip_prefixes=("appearance.", "motion.", "iteration"))
+    return holder.generator
