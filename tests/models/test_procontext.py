@@ -147,6 +147,19 @@ def test_small_model_shapes_counts_and_gradients():
         model(templates[:, :2], search)
 
 
+def test_a_fresh_head_starts_at_the_targets_base_rates():
+    # Score p = 1/F^2 (one positive cell), size 1/search_factor of the crop, offset half a cell:
+    # from scratch the focal loss then starts near its positive term, not at ~50.
+    model = ProContEXT(ProContEXTConfig.small())
+    head = model.head
+    assert torch.sigmoid(head.score[-1].bias).item() == pytest.approx(1 / 100)
+    torch.testing.assert_close(torch.sigmoid(head.size[-1].bias), torch.full((2,), 1 / 5.0))
+    torch.testing.assert_close(head.offset[-1].bias.detach(), torch.full((2,), 0.5))
+    with torch.no_grad():
+        out = model.eval()(*small_inputs())
+    assert out["score_map"].mean().item() < 0.1
+
+
 def test_ranking_uses_the_centre_token_of_every_template():
     # small: 5 x 5 tokens per template, centre (2, 2) = token 12 of each of the 4 templates
     assert ProContEXT(ProContEXTConfig.small()).rank_rows.tolist() == [12, 37, 62, 87]
@@ -165,6 +178,8 @@ def test_config_round_trip_and_errors():
         ProContEXTConfig.from_dict({"depth": "12"})
     with pytest.raises(LongtrackError, match="same length|differ"):
         ProContEXTConfig(ce_locations=(3,), ce_keep_ratios=())
+    with pytest.raises(LongtrackError, match="ce_start <= ce_end"):
+        ProContEXTConfig(ce_start=0.5, ce_end=0.2)
 
 
 @pytest.mark.parametrize("name, preset", [("procontext-paper.yaml", ProContEXTConfig.paper),

@@ -169,3 +169,19 @@ def test_without_weights_it_builds_and_warns():
         ProContEXTTracker(size="huge")
     with pytest.raises(LongtrackError, match="track\\(\\) called before"), pytest.warns(UserWarning):
         ProContEXTTracker().track(np.zeros((32, 32, 3), np.uint8))
+
+
+def test_keep_ratio_option_overrides_online_elimination():
+    # keep_ratio=1.0 (an ablation) runs every search token through every block.
+    with pytest.warns(UserWarning):
+        tracker = ProContEXTTracker(size="small", keep_ratio=1.0)
+    frame = np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    tracker.initialize(frame, (60, 40, 30, 24))
+    calls = []
+    original = tracker.model.forward
+    tracker.model.forward = lambda *a, **k: calls.append(original(*a, **k)) or calls[-1]
+    tracker.track(frame)
+    assert calls[0]["kept_search_indices"] == []  # no block eliminated
+    with pytest.raises(LongtrackError, match="keep_ratio"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ProContEXTTracker(keep_ratio=0.0)

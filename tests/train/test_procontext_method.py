@@ -105,6 +105,33 @@ def test_keep_ratio_warm_up():
     # Samples of one step share the step's ratio; step 15 of 30 is half-way through training.
     ratios = [float(samples[(0, 15 * 4 + k)]["keep_ratio"]) for k in range(4)]
     assert ratios == [pytest.approx(keep_ratio_at(0.5, 0.7))] * 4
+    # The window comes from the model section (the small config starts later than the authors).
+    late = config_from_dict({**tiny_config(steps=30), "model": {**TINY_MODEL, "ce_start": 0.6, "ce_end": 0.9}})
+    late_samples = TripletSamples(late, sources=[StripeSource()])
+    assert float(late_samples[(0, 15 * 4)]["keep_ratio"]) == 1.0  # half-way: not started yet
+    assert float(late_samples[(0, 29 * 4)]["keep_ratio"]) == pytest.approx(0.7)
+
+
+def test_a_group_of_samples_shares_one_rendered_triplet():
+    class CountingVideo(StripeVideo):
+        rendered = []
+
+        def frame(self, index):
+            self.rendered.append(index)
+            return super().frame(index)
+
+    class CountingSource(StripeSource):
+        def video(self, index):
+            return CountingVideo()
+
+    cfg = config_from_dict(tiny_config(samples_per_video=4))
+    samples = TripletSamples(cfg, sources=[CountingSource()])
+    group = [samples[(0, i)] for i in range(4)]
+    assert all(np.array_equal(s["frame_indices"], group[0]["frame_indices"]) for s in group)
+    assert len(CountingVideo.rendered) == len(set(group[0]["frame_indices"].tolist()))  # once each
+    boxes = {tuple(np.round(s["search_boxes"][0], 3)) for s in group}
+    assert len(boxes) == 4  # but each sample is its own jittered view
+    assert not np.array_equal(samples[(0, 4)]["frame_indices"], group[0]["frame_indices"])
 
 
 def test_bad_data_sections_are_named():
@@ -130,7 +157,9 @@ def test_batches_are_normalised_as_the_tracker_normalises_crops():
 
 def test_loss_is_finite_and_falls_on_a_fixed_batch():
     torch.manual_seed(0)
-    cfg = config_from_dict(tiny_config(steps=40))
+    # 64 head channels: the towers narrow to 64 / 8 = 8 before the output; 16 would leave 2
+    # ReLU channels, often all dead at a cell, whose score then only the shared bias can move.
+    cfg = config_from_dict({**tiny_config(steps=40), "model": {**TINY_MODEL, "head_channels": 64}})
     setup = build(cfg, torch.device("cpu"))
     batch = collate_samples([setup.dataset[(0, i)] for i in range(4)])
     batch["keep_ratio"] = torch.full((4,), 0.7)  # elimination on: its path must train too
@@ -143,7 +172,7 @@ def test_loss_is_finite_and_falls_on_a_fixed_batch():
         out["loss"].backward()
         optimizer.step()
         losses.append(out["loss"].item())
-    assert losses[-1] < 0.6 * losses[0]
+    assert losses[-1] < 0.5 * losses[0]
     assert len(setup.model(batch)["kept_search_indices"]) == 1
 
 

@@ -9,6 +9,7 @@ function of tensors: the tracker owns crops, templates and windows.
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 
@@ -40,6 +41,10 @@ class ProContEXTConfig:
     head_channels: int = 256
     drop_path_rate: float = 0.1
     pretrain_grid: int = 14  # 224 / 16: grid of the pre-training positional table
+    # Training only: fractions of the run where the elimination keep ratio warms from 1.0 down to
+    # ce_keep_ratios (authors: CE_START_EPOCH 20, CE_WARM_EPOCH 80 of 300 epochs).
+    ce_start: float = 20 / 300
+    ce_end: float = 100 / 300
     mean: tuple[float, float, float] = field(default=(0.485, 0.456, 0.406))  # ImageNet, RGB
     std: tuple[float, float, float] = field(default=(0.229, 0.224, 0.225))
 
@@ -52,6 +57,9 @@ class ProContEXTConfig:
             raise LongtrackError("procontext config: template_factors must not be empty")
         if len(self.mean) != 3 or len(self.std) != 3:
             raise LongtrackError("procontext config: mean and std need 3 values (R, G, B)")
+        if not 0.0 <= self.ce_start <= self.ce_end <= 1.0:
+            raise LongtrackError(f"procontext config: need 0 <= ce_start <= ce_end <= 1, got "
+                                 f"{self.ce_start}, {self.ce_end}")
 
     @property
     def num_templates(self) -> int:
@@ -65,10 +73,11 @@ class ProContEXTConfig:
     @classmethod
     def small(cls) -> "ProContEXTConfig":
         """The CPU-sized model of ``configs/procontext-synth.yaml`` (a test keeps the two equal):
-        the same architecture at width 128, depth 6, 80/160-pixel crops, no stochastic depth."""
+        the same architecture at width 128, depth 6, 80/160-pixel crops, no stochastic depth;
+        trained from scratch, so elimination starts only once the network localises (ce_start/ce_end)."""
         return cls(embed_dim=128, depth=6, num_heads=4, template_size=80, search_size=160,
                    ce_locations=(2, 3, 4), ce_keep_ratios=(0.7, 0.7, 0.7), head_channels=64,
-                   drop_path_rate=0.0)
+                   drop_path_rate=0.0, ce_start=0.3, ce_end=0.6)
 
     @classmethod
     def from_dict(cls, values: dict, source: str = "procontext config") -> "ProContEXTConfig":
@@ -125,12 +134,24 @@ class ProContEXT(nn.Module):
             ce_locations=config.ce_locations, ce_keep_ratios=config.ce_keep_ratios,
             drop_path_rate=config.drop_path_rate, pretrain_grid=config.pretrain_grid)
         self.head = CenterHead(config.embed_dim, config.head_channels)
+        self._init_head_priors()
         # Ranking rows: the centre token of each template, cell ((G-1)//2, (G-1)//2) of its G x G
         # grid, as OSTrack's CTR_POINT (G = 12 -> (5, 5)).
         grid = self.backbone.template_grid
         centre = (grid - 1) // 2 * grid + (grid - 1) // 2
         rows = [k * grid * grid + centre for k in range(config.num_templates)]
         self.register_buffer("rank_rows", torch.tensor(rows, dtype=torch.long), persistent=False)
+
+    @torch.no_grad()
+    def _init_head_priors(self) -> None:
+        # Our deviation for training from scratch (a loaded checkpoint overwrites it): the last
+        # biases start at the targets' base rates -- score p = 1/F^2 (one positive cell; with 0.5
+        # the focal loss begins ~50 and Adam needs thousands of steps just to lower the
+        # background), size 1/search_factor of the crop, offset half a cell.
+        feat = self.feat_size
+        self.head.score[-1].bias.fill_(-math.log(feat * feat - 1.0))
+        self.head.size[-1].bias.fill_(-math.log(self.config.search_factor - 1.0))
+        self.head.offset[-1].bias.fill_(0.5)
 
     @property
     def feat_size(self) -> int:

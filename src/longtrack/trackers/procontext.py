@@ -10,18 +10,17 @@ are re-cropped around the new box (authors: 100 and 0.7). ``present`` = confiden
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ..api import BaseTracker, Box, Prediction
-from ..checkpoint import load_weights
 from ..crops import crop_around
 from ..errors import LongtrackError
 from ..models.center_head import decode_center, hann_window
 from ..models.procontext import ProContEXT, ProContEXTConfig
+from .network import build_network
 
 __all__ = ["ProContEXTTracker", "ProContEXTState", "map_box_back", "clip_box"]
 
@@ -74,23 +73,30 @@ class ProContEXTTracker(BaseTracker):
         presence_threshold: ``present`` iff confidence >= this.
         window: multiply the score map by a Hann window before the arg-max (authors: yes).
         clip_margin: minimum box side and border margin of the authors' clip (10 pixels).
+        keep_ratio: overrides every elimination block's keep ratio online (None: the model's
+            own, the paper's 0.7; 1.0 turns elimination off -- an ablation).
     """
 
     name = "procontext"
 
     def __init__(self, weights: str | None = None, device: str = "cpu", *, size: str | None = None,
                  update_interval: int = 100, update_threshold: float = 0.7,
-                 presence_threshold: float = 0.3, window: bool = True, clip_margin: float = 10.0):
+                 presence_threshold: float = 0.3, window: bool = True, clip_margin: float = 10.0,
+                 keep_ratio: float | None = None):
         super().__init__()
         if update_interval < 1:
             raise LongtrackError(f"procontext: update_interval must be >= 1, got {update_interval}")
+        if keep_ratio is not None and not 0.0 < keep_ratio <= 1.0:
+            raise LongtrackError(f"procontext: keep_ratio must be in (0, 1], got {keep_ratio}")
         self.device = torch.device(device)
-        self.model = _build_model(weights, size).to(self.device).eval()
+        model, _ = build_network("procontext", ProContEXT, ProContEXTConfig, weights, size)
+        self.model = model.to(self.device).eval()
         self.config: ProContEXTConfig = self.model.config
         self.update_interval = int(update_interval)
         self.update_threshold = float(update_threshold)
         self.presence_threshold = float(presence_threshold)
         self.clip_margin = float(clip_margin)
+        self.keep_ratio = None if keep_ratio is None else float(keep_ratio)
         feat = self.model.feat_size
         self.window = hann_window(feat, device=self.device) if window else None
         self.mean = torch.tensor(self.config.mean, device=self.device).view(1, 3, 1, 1)
@@ -146,7 +152,7 @@ class ProContEXTTracker(BaseTracker):
             ``(box_xywh clipped to the frame, confidence)``, or ``(None, 0.0)`` if the network
             produced a non-finite box.
         """
-        out = self.model(templates, search)
+        out = self.model(templates, search, keep_ratio=self.keep_ratio)
         confidence = float(out["score"][0])
         response = out["score_map"] if self.window is None else out["score_map"] * self.window
         box_crop, _ = decode_center(response, out["size_map"], out["offset_map"])
@@ -154,26 +160,3 @@ class ProContEXTTracker(BaseTracker):
         if not all(np.isfinite(box)):
             return None, 0.0
         return clip_box(box, frame_hw[0], frame_hw[1], self.clip_margin), confidence
-
-def _build_model(weights: str | None, size: str | None) -> ProContEXT:
-    if size is not None:
-        presets = {"paper": ProContEXTConfig.paper, "small": ProContEXTConfig.small}
-        if size not in presets:
-            raise LongtrackError(f"procontext: size must be one of {', '.join(presets)}, got {size!r}")
-        warnings.warn(f"procontext: size={size!r} builds a randomly initialised network "
-                      "(for timing); its predictions are meaningless", stacklevel=3)
-        return ProContEXT(presets[size]())
-    if weights is None:
-        warnings.warn("procontext: no weights file available; using a randomly initialised small "
-                      "network whose predictions are meaningless (pass --weights, or train one "
-                      "with `longtrack train configs/procontext-synth.yaml`)", stacklevel=3)
-        return ProContEXT(ProContEXTConfig.small())
-    loaded = load_weights(weights, method="procontext")
-    config = ProContEXTConfig.from_dict(loaded.model_config, source=f"{weights}: model config")
-    model = ProContEXT(config)
-    try:
-        model.load_state_dict(loaded.state_dict, strict=True)
-    except RuntimeError as exc:
-        raise LongtrackError(f"{weights}: weights do not fit the ProContEXT model in its config "
-                             f"({str(exc).splitlines()[0]})") from exc
-    return model

@@ -6,12 +6,17 @@ within ``data.max_gap`` frames of the search frame. Each template frame is cropp
 ``data.templates`` factor (paper: 2.0 and 4.0), the search frame once with scale and shift jitter
 (``data.search``, paper: factor 5.0). The network sees normalised crops in the order
 ``[static@f_1..f_K, dynamic@f_1..f_K]`` + search, and its elimination keep ratio warms up as the
-authors' ``adjust_keep_rate``: 1.0 until 20/300 of training, then a cosine down to the config's
-ratio by 100/300.
+authors' ``adjust_keep_rate``: 1.0 until ``model.ce_start`` of training (authors: 20/300), then a
+cosine down to the config's ratio by ``model.ce_end`` (authors: 100/300).
+
+Rendering a synthetic frame costs more than a training step of the small model, so the
+``data.samples_per_video`` consecutive samples that share a video also share its triplet: they
+are differently jittered, flipped and coloured views of three frames rendered once.
 """
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 import numpy as np
 import torch
@@ -75,7 +80,10 @@ class ProContEXTOnBatches(ProContEXT):
 class TripletSamples(TrackingSamples):
     """``TrackingSamples`` of kind ``pair`` with ``template_frames: 2`` whose frames are the
     authors' ``trident_pro`` triplet (static, dynamic, search), plus ``keep_ratio`` (float32
-    scalar): the elimination keep ratio of the step that consumes the sample."""
+    scalar): the elimination keep ratio of the step that consumes the sample. The
+    ``samples_per_video`` consecutive samples of a group share the triplet (rendered once)."""
+
+    FRAMES_KEPT = 6  # rendered frames remembered per process: the current group's three, and slack
 
     def __init__(self, cfg: TrainConfig, sources: list[VideoSource] | None = None):
         """``sources``: your own ``VideoSource``s instead of ``cfg.data.sources``."""
@@ -95,15 +103,25 @@ class TripletSamples(TrackingSamples):
         self.batch_size = cfg.train.batch_size
         self.total_steps = cfg.train.steps
         self.final_keep = min(cfg.model.ce_keep_ratios, default=1.0)
+        self.ce_window = (cfg.model.ce_start, cfg.model.ce_end)
+        self._group = (0, 0)
+        self._frames: OrderedDict = OrderedDict()
 
     def __getitem__(self, key) -> dict[str, np.ndarray]:
-        sample = super().__getitem__(key)
         epoch, index = (int(k) for k in key)
+        self._group = (epoch, index // self.cfg.samples_per_video)  # read by _pick_frames
+        sample = super().__getitem__(key)
         step = (epoch * len(self) + index) // self.batch_size  # every sample of a step agrees
-        sample["keep_ratio"] = np.float32(keep_ratio_at(step / self.total_steps, self.final_keep))
+        sample["keep_ratio"] = np.float32(keep_ratio_at(step / self.total_steps, self.final_keep,
+                                                        *self.ce_window))
         return sample
 
+    def _make_sample(self, video: Video, *args):
+        return super()._make_sample(_RememberedFrames(video, self._frames, self.FRAMES_KEPT), *args)
+
     def _pick_frames(self, video: Video, rng):
+        # The group's own generator: every sample of the group picks the same triplet.
+        rng = np.random.default_rng([self.seed, *self._group, 2])
         visible = np.flatnonzero(video.target_visible)
         if len(visible) == 0:
             return None
@@ -115,6 +133,26 @@ class TripletSamples(TrackingSamples):
         dynamic = int(rng.choice(between))  # never empty: the search frame itself is in it
         return (np.array([static, dynamic], dtype=np.int64), np.array([search], dtype=np.int64),
                 np.zeros(0, dtype=np.int64))
+
+
+class _RememberedFrames:
+    """A ``Video`` whose rendered frames are kept in ``cache`` (an LRU of ``limit`` frames)."""
+
+    def __init__(self, video: Video, cache: OrderedDict, limit: int):
+        self._video, self._cache, self._limit = video, cache, limit
+
+    def __getattr__(self, name):
+        return getattr(self._video, name)
+
+    def frame(self, index: int) -> np.ndarray:
+        key = (self._video.target_identity, int(index))  # identities are unique over sources
+        if key in self._cache:
+            self._cache.move_to_end(key)
+        else:
+            self._cache[key] = self._video.frame(index)
+            while len(self._cache) > self._limit:
+                self._cache.popitem(last=False)
+        return self._cache[key]
 
 
 def build(cfg: TrainConfig, device) -> TrainingSetup:
