@@ -143,6 +143,26 @@ def test_without_the_position_cost_the_distractor_wins(tmp_path):
     np.testing.assert_allclose(result.box, DISTRACTOR, atol=1e-4)
 
 
+def test_memory_length_is_a_run_time_option(tmp_path):
+    """L sizes TCA's memory buffer, not a weight: weights trained with L = 3 track with L = 1,
+    which keeps exactly the newest online query (Table 2's L ablation runs this way)."""
+    tracker, _ = tracker_for(tiny(memory_length=3), tmp_path, presence_threshold=0.75, memory_length=1)
+    tracker.test_log, tracker.test_takeover = [], 0
+    tracker.model.decode = scripted_decode(tracker, tracker.model.decode)
+    tracker.model.similarity = lambda feature, image_map, boxes: torch.ones(boxes.shape[:2])
+    frame = np.zeros((96, 128, 3), dtype=np.uint8)
+    tracker.initialize(frame, TARGET[0])
+    assert tracker.state.context.memory.shape == (1, 1, 32)
+    for index in range(1, len(TARGET)):
+        tracker.test_takeover = 1 if index == 9 else 0
+        tracker.track(frame)
+        assert int(tracker.state.context.memory_valid.sum()) == 1
+    ctx = tracker.state.context
+    torch.testing.assert_close(ctx.memory[0, 0], ctx.queries[0, int(ctx.active)])  # the newest query
+    with pytest.raises(LongtrackError, match="memory_length"):
+        tracker_for(tiny(), tmp_path, memory_length=0)
+
+
 # -- training propagates the context exactly as the tracker ---------------------------------------
 def test_training_forward_reproduces_the_online_tracker(tmp_path):
     from longtrack.synth import make_sequence

@@ -11,7 +11,6 @@ chosen candidate's, also when the target is judged absent (``present=False``).
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, replace
 
 import cv2
@@ -19,10 +18,10 @@ import numpy as np
 import torch
 
 from ..api import BaseTracker, Box, Prediction
-from ..checkpoint import load_weights
 from ..crops import crop_around
 from ..errors import LongtrackError
 from ..models.gtelt import GTELT, GTELTConfig, TrackerContext, initial_context, select_candidates, transfer_context
+from .network import build_network
 
 __all__ = ["GTELTTracker", "GTELTState", "FrameFit", "fit_frame"]
 
@@ -96,23 +95,29 @@ class GTELTTracker(BaseTracker):
         position_weight: the assignment's cost per image diagonal of distance to the last centre;
             None uses the model config's.
         temporal_transfer: False tracks as the paper's OSDet ablation; None uses the config's.
+        memory_length: L, the number of online queries TCA reads (Table 2: 1, 3, 5, 7, 9); None
+            uses the config's. It sizes a buffer, not a weight, so any L runs with any weights.
     """
 
     name = "gtelt"
 
     def __init__(self, weights: str | None = None, device: str = "cpu", *, size: str | None = None,
                  presence_threshold: float | None = None, position_weight: float | None = None,
-                 temporal_transfer: bool | None = None):
+                 temporal_transfer: bool | None = None, memory_length: int | None = None):
         super().__init__()
         self.device = torch.device(device)
-        self.model = _build_model(weights, size).to(self.device).eval()
-        config = self.model.config
+        model, _ = build_network("gtelt", GTELT, GTELTConfig, weights, size)
+        self.model: GTELT = model.to(self.device).eval()
         overrides = {k: v for k, v in (("presence_threshold", presence_threshold), ("position_weight", position_weight),
-                                       ("temporal_transfer", temporal_transfer)) if v is not None}
+                                       ("temporal_transfer", temporal_transfer), ("memory_length", memory_length))
+                     if v is not None}
         try:
-            self.config: GTELTConfig = replace(config, **overrides)
+            self.config: GTELTConfig = replace(self.model.config, **overrides)
         except LongtrackError as exc:
             raise LongtrackError(f"gtelt: {exc}") from exc
+        # The overrides are all run-time fields (no weight depends on them); the model reads
+        # memory_length from its own config when it makes the initial context.
+        self.model.config = self.config
         self.state: GTELTState | None = None
 
     def _to_tensor(self, image: np.ndarray) -> torch.Tensor:
@@ -154,26 +159,3 @@ class GTELTTracker(BaseTracker):
         state.box, state.score = box, confidence
         return Prediction(box, confidence, bool(selection.present[0]))
 
-
-def _build_model(weights: str | None, size: str | None) -> GTELT:
-    if size is not None:
-        presets = {"paper": GTELTConfig.paper, "small": GTELTConfig.small}
-        if size not in presets:
-            raise LongtrackError(f"gtelt: size must be one of {', '.join(presets)}, got {size!r}")
-        warnings.warn(f"gtelt: size={size!r} builds a randomly initialised network (for timing); its "
-                      "predictions are meaningless", stacklevel=3)
-        return GTELT(presets[size]())
-    if weights is None:
-        warnings.warn("gtelt: no weights file available; using a randomly initialised small network whose "
-                      "predictions are meaningless (pass --weights, or train one with "
-                      "`longtrack train configs/gtelt-synth.yaml`)", stacklevel=3)
-        return GTELT(GTELTConfig.small())
-    loaded = load_weights(weights, method="gtelt")
-    config = GTELTConfig.from_dict(loaded.model_config, source=f"{weights}: model config")
-    model = GTELT(config)
-    try:
-        model.load_state_dict(loaded.state_dict, strict=True)
-    except RuntimeError as exc:
-        raise LongtrackError(f"{weights}: weights do not fit the GTELT model in its config "
-                             f"({str(exc).splitlines()[0]})") from exc
-    return model

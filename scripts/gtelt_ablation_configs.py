@@ -1,0 +1,76 @@
+"""Write the training configs of GTELT's trained ablations (the paper's Tables 1 and 2).
+
+Each variant is ``configs/gtelt-synth.yaml`` with one model field changed, and every variant
+gets the same training budget (``--steps``), so the comparison is between architectures, not
+between amounts of training. The inference-time ablations (OSDet online, memory length L) need
+no config: ``longtrack eval --option temporal_transfer=false`` / ``--option memory_length=L``.
+
+    python scripts/gtelt_ablation_configs.py --steps 800 --out /tmp/gtelt/ablation-configs \
+        [--variants base osdet egt sgt n5 n20] [--num-workers 2] [--seed 1]
+    longtrack train /tmp/gtelt/ablation-configs/gtelt-egt.yaml --out runs/gtelt-ablation/egt
+
+Variants (``model`` overrides):
+    base   N = 10, L = 5, deformable cross-attention, temporal transfer (the shipped recipe)
+    osdet  temporal_transfer: false  (OSDet: no temporal context transfer, also in training)
+    egt    cross_attention: global   (EGT: global attention instead of deformable)
+    sgt    num_trackers: 1           (SGT: one global tracker)
+    n5     num_trackers: 5
+    n20    num_trackers: 20
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+VARIANTS = {
+    "base": {},
+    "osdet": {"temporal_transfer": False},
+    "egt": {"cross_attention": "global"},
+    "sgt": {"num_trackers": 1},
+    "n5": {"num_trackers": 5},
+    "n20": {"num_trackers": 20},
+}
+
+
+def variant_config(base: dict, overrides: dict, steps: int, num_workers: int | None = None,
+                   seed: int | None = None) -> dict:
+    """``base`` (a parsed training config) with the model ``overrides`` and the step budget."""
+    config = {**base, "model": {**base["model"], **overrides}, "train": {**base["train"], "steps": steps}}
+    if seed is not None:  # another seed of the same variant: the run-to-run spread
+        config["train"]["seed"] = seed
+    # Checkpoints at a tenth of the run keep a long run resumable without filling the disk.
+    config["train"]["ckpt_every"] = max(1, steps // 10)
+    if num_workers is not None:
+        config["data"] = {**base["data"], "num_workers": num_workers}
+    return config
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", type=Path, default=REPO / "configs" / "gtelt-synth.yaml")
+    parser.add_argument("--steps", type=int, required=True, help="training steps of every variant")
+    parser.add_argument("--out", type=Path, required=True, help="folder for gtelt-<variant>.yaml")
+    parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--num-workers", type=int, default=None, help="DataLoader workers (default: the base's)")
+    parser.add_argument("--seed", type=int, default=None, help="training seed (default: the base's); names "
+                        "the files gtelt-<variant>-s<seed>.yaml")
+    args = parser.parse_args()
+    with open(args.base, encoding="utf-8") as handle:
+        base = yaml.safe_load(handle)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in args.variants:
+        suffix = "" if args.seed is None else f"-s{args.seed}"
+        path = args.out / f"gtelt-{name}{suffix}.yaml"
+        header = (f"# GTELT ablation '{name}{suffix}': {args.base.name} with model {VARIANTS[name] or '(unchanged)'}, "
+                  f"{args.steps} steps\n")
+        config = variant_config(base, VARIANTS[name], args.steps, args.num_workers, args.seed)
+        body = yaml.safe_dump(config, sort_keys=False)
+        path.write_text(header + body, encoding="utf-8")
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
