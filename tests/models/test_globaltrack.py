@@ -13,6 +13,7 @@ from longtrack.models.globaltrack.anchors import base_anchors, grid_anchors
 from longtrack.models.globaltrack.config import DetectionConfig, ProposalConfig
 from longtrack.models.globaltrack.postprocess import multiclass_nms, rpn_proposals
 from longtrack.models.globaltrack.preprocess import rescale_size
+from longtrack.ops import roi_align
 from longtrack.train import load_config
 from longtrack.train.criteria.globaltrack import GlobalTrackCriterion
 
@@ -104,6 +105,23 @@ def test_queries_of_one_image_share_its_backbone_pass():
             _, alone, _ = model.rpn([f[image[q]:image[q] + 1] for f in feats_x], one)
             for a, b in zip(together, alone):
                 torch.testing.assert_close(a[q:q + 1], b, rtol=1e-5, atol=1e-6)
+
+
+
+@pytest.mark.parametrize("aligned", [False, True])
+def test_both_roi_align_conventions_follow_the_config(aligned):
+    """Both extractors pool with the configured convention (legacy for the authors' weights,
+    aligned otherwise): a box small enough for P2 equals a direct roi_align on P2 at 1/4."""
+    model = GlobalTrack(TINY.replace(roi_aligned=aligned)).eval()
+    img_z = tiny_pair()[0]
+    rois = torch.tensor([[1.0, 10.0, 8.0, 40.0, 30.0]])  # sqrt(31 * 23) < 112: level 0 (P2)
+    with torch.no_grad():
+        feats = model.extract_features(img_z)
+        query = model.encode_query(feats, rois)
+        other = roi_align(feats[0], rois, 7, 0.25, 2, aligned=not aligned)
+    for pooled in (query.rpn_roi, query.rcnn_roi):
+        torch.testing.assert_close(pooled, roi_align(feats[0], rois, 7, 0.25, 2, aligned=aligned))
+        assert not torch.allclose(pooled, other, atol=1e-4)  # the two conventions differ here
 
 
 def test_rpn_proposals_by_hand():

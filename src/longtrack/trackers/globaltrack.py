@@ -12,16 +12,14 @@ The RCNN NMS is skipped: NMS never removes the highest-scoring box, so the top-1
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ..api import BaseTracker, Box, Prediction
-from ..checkpoint import load_weights
-from ..errors import LongtrackError
 from ..models.globaltrack import GlobalTrack, GlobalTrackConfig, PreparedImage, QueryEncoding, prepare_image
+from .network import build_network
 
 __all__ = ["GlobalTrackTracker", "GlobalTrackState", "DEFAULT_PRESENCE_THRESHOLD", "xywh_to_xyxy",
            "xyxy_to_xywh", "load_globaltrack"]
@@ -121,27 +119,10 @@ class GlobalTrackTracker(BaseTracker):
 
 def load_globaltrack(weights: str | None, size: str | None = None) -> tuple[GlobalTrack, float | None]:
     """The network of a weights file (and its tuned presence threshold, if it has one), or a
-    randomly initialised one of ``size``."""
-    if size is not None:
-        presets = {"paper": GlobalTrackConfig.paper, "small": GlobalTrackConfig.small}
-        if size not in presets:
-            raise LongtrackError(f"globaltrack: size must be one of {', '.join(presets)}, got {size!r}")
-        warnings.warn(f"globaltrack: size={size!r} builds a randomly initialised network (for timing); "
-                      "its predictions are meaningless", stacklevel=3)
-        return GlobalTrack(presets[size]()), None
-    if weights is None:
-        warnings.warn("globaltrack: no weights file available; using a randomly initialised small network "
-                      "whose predictions are meaningless (pass --weights, or train one with "
-                      "`longtrack train configs/globaltrack-synth.yaml`)", stacklevel=3)
-        return GlobalTrack(GlobalTrackConfig.small()), None
-    loaded = load_weights(weights, method="globaltrack")
-    config = GlobalTrackConfig.from_dict(loaded.model_config, source=f"{weights}: model config")
-    model = GlobalTrack(config)
-    try:
-        model.load_state_dict(loaded.state_dict, strict=True)
-    except RuntimeError as exc:
-        raise LongtrackError(f"{weights}: weights do not fit the GlobalTrack model in its config "
-                             f"({str(exc).splitlines()[0]})") from exc
+    randomly initialised one of ``size`` / with no weights (see :func:`~.network.build_network`)."""
+    model, loaded = build_network("globaltrack", GlobalTrack, GlobalTrackConfig, weights, size)
+    if loaded is None:
+        return model, None
     tracker_cfg = loaded.config.get("tracker") or {}
     tuned = tracker_cfg.get("presence_threshold") if isinstance(tracker_cfg, dict) else None
     return model, (float(tuned) if tuned is not None else None)
