@@ -1,109 +1,156 @@
 """DMTrack's ablation of how the target is chosen among the detector's candidates (the paper's
-Table 6: detector top-1 53.0 / position constraint 46.9 / re-id association 57.4 success on LaSOT),
-on the synthetic long-term test benchmark.
+Table 6: detector top-1 / position constraint / re-id association), on a written synthetic
+benchmark, with ONE network pass per frame for all three.
 
-The three selections see the same detections: the network runs once per frame and its candidates
-feed three trackers (``association="top1" | "position" | "reid"``). Results go to
-``OUT/<benchmark id>/dmtrack-<mode>/`` in the benchmark's format (resumable per sequence) and are
-scored as ``longtrack score`` does.
+The three selections see the same detections: the ``reid`` tracker runs the network and the
+``top1`` / ``position`` trackers replay its candidates of that frame. Each writes
+``OUT/dmtrack-<mode>/`` exactly as
 
-    OMP_NUM_THREADS=1 python scripts/dmtrack_ablation.py [--weights FILE] [--num 10] [--out runs/dmtrack-ablation]
+    longtrack eval --tracker dmtrack --name dmtrack-<mode> --option association=<mode> \\
+        --dataset synthetic --root ROOT --out OUT
+
+would (same result files, same run record, so that command can verify, resume or extend the
+folder), at a third of its cost. With ``--row-out DIR`` the reid mode (the default) is written
+as ``DIR/dmtrack``, the plain ``longtrack eval --tracker dmtrack --out DIR`` row. A replaying tracker's frame time is the network's time
+(``detect``) of that frame plus its own selection time. Resumable per sequence. Score with
+``longtrack score --dataset synthetic --root ROOT --results OUT/dmtrack-top1 ...``.
+
+    OMP_NUM_THREADS=1 python scripts/dmtrack_ablation.py --root ~/.cache/longtrack/synth-lt-v1.0.0-f600 \\
+        --out runs/ablation/synth-lt-v1.0.0-f600 [--weights FILE] [--option KEY=VALUE ...]
 """
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 
 from longtrack.datasets import load_dataset
-from longtrack.evaluation.result_formats import expected_result_files, write_sequence_results
-from longtrack.evaluation.scoring import score_results
-from longtrack.evaluation.synth_benchmark import SynthBenchmark, default_cache_root, ensure_written
-from longtrack.synth import parse_size
-from longtrack.trackers.dmtrack import ASSOCIATIONS, DMTrackTracker
+from longtrack.errors import LongtrackError
+from longtrack.evaluation.result_formats import write_sequence_results
+from longtrack.evaluation.run_record import check_or_write_record, make_record, weights_identity
+from longtrack.evaluation.runner import is_complete
+from longtrack.evaluation.track_sequence import BUILD_SEED, seed_everything, sequence_seed
 from longtrack.registry import get_tracker_spec
+from longtrack.trackers.dmtrack import ASSOCIATIONS, DMTrackTracker
+
+DATASET = "synthetic"
 
 
-class SharedDetections(DMTrackTracker):
-    """A tracker whose ``detect`` replays the candidates another tracker computed for this frame."""
+class RecordingTracker(DMTrackTracker):
+    """The tracker that runs the network; keeps its last candidates and their time for the others."""
 
-    def __init__(self, source: DMTrackTracker, association: str):
-        self.__dict__.update({k: v for k, v in source.__dict__.items() if k not in ("state", "associator")})
-        self.association = association
-        self.source = source
+    def detect(self, frame):
+        start = time.perf_counter()
+        self.last_candidates = super().detect(frame)
+        self.last_detect_seconds = time.perf_counter() - start
+        return self.last_candidates
+
+
+class ReplayingTracker(DMTrackTracker):
+    """A tracker with another selection whose ``detect`` replays the recording tracker's candidates."""
+
+    def __init__(self, source: RecordingTracker, association: str):
+        shared = {k: v for k, v in source.__dict__.items() if k not in ("state", "associator")}
+        self.__dict__.update(shared)  # the same network, config and thresholds
+        self.association, self.source = association, source
         self.state = self.associator = None
-
-    def _initialize(self, frame, box):
-        DMTrackTracker._initialize(self, frame, box)
 
     def detect(self, frame):
         return self.source.last_candidates
 
 
-class RecordingTracker(DMTrackTracker):
-    """The tracker that runs the network; keeps its last candidates for the others."""
-
-    def detect(self, frame):
-        self.last_candidates = super().detect(frame)
-        return self.last_candidates
-
-
 def track_all(seq, trackers: dict[str, DMTrackTracker]) -> dict[str, tuple]:
-    """Every tracker over ``seq``; the recording tracker (first) must track first in each frame."""
+    """Every tracker over ``seq`` (the recording tracker first in each frame); per mode
+    ``(boxes [N, 4] xywh, scores [N], present [N], times [N] s)``."""
     n = len(seq)
-    out = {m: (np.empty((n, 4)), np.empty(n), np.empty(n, dtype=bool)) for m in trackers}
+    out = {m: (np.empty((n, 4)), np.empty(n), np.empty(n, dtype=bool), np.empty(n)) for m in trackers}
+    recorder = next(iter(trackers.values()))
+    seed_everything(sequence_seed(seq.name))
     for i in range(n):
         frame = seq.frame(i)
         for mode, tracker in trackers.items():
-            boxes, scores, present = out[mode]
+            boxes, scores, present, times = out[mode]
+            start = time.perf_counter()
             if i == 0:
                 tracker.initialize(frame, seq.init_box)
                 boxes[i], scores[i], present[i] = seq.init_box, 1.0, True
             else:
                 pred = tracker.track(frame)
                 boxes[i], scores[i], present[i] = pred.box, pred.score, pred.present
+            times[i] = time.perf_counter() - start
+            if i > 0 and tracker is not recorder:
+                times[i] += recorder.last_detect_seconds
     return out
+
+
+def parse_options(items: list[str]) -> dict:
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise LongtrackError(f"--option takes KEY=VALUE, got {item!r}")
+        options[key] = yaml.safe_load(value)
+    if "association" in options:
+        raise LongtrackError("--option association is what this script varies; leave it out")
+    return options
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, required=True, help="a written synthetic benchmark folder")
+    parser.add_argument("--out", type=Path, required=True, help="results root: writes OUT/dmtrack-<mode>/")
     parser.add_argument("--weights", help="DMTrack weights (default: the shipped dmtrack-synth.pt)")
-    parser.add_argument("--num", type=int, default=10, help="benchmark sequences 0..N-1 (default 10)")
-    parser.add_argument("--preset", default="lt")
-    parser.add_argument("--size", help="frame size override WxH (quick checks)")
-    parser.add_argument("--num-frames", type=int, help="frames per sequence override (quick checks)")
-    parser.add_argument("--root", type=Path, help="benchmark folder (default: the shared cache)")
-    parser.add_argument("--out", type=Path, default=Path("runs/dmtrack-ablation"))
-    parser.add_argument("--json", type=Path, help="write the scores here")
+    parser.add_argument("--option", action="append", default=[], help="tracker option KEY=VALUE (all modes)")
+    parser.add_argument("--row-out", type=Path, help="write the reid mode as ROW_OUT/dmtrack, the plain "
+                        "`longtrack eval --tracker dmtrack --out ROW_OUT` row (the full method is the default)")
+    parser.add_argument("--suffix", default="", help="appended to each folder name (a variant of the options)")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    options = parse_options(args.option)
 
-    bench = SynthBenchmark(args.num, args.preset, parse_size(args.size) if args.size else None, args.num_frames)
-    root = args.root or default_cache_root(bench)
-    sequences = load_dataset("synthetic", root, sequences=ensure_written(bench, root, progress=False))
-    weights = args.weights or get_tracker_spec("dmtrack").weights_path()
-    first = RecordingTracker(weights=weights, association="reid")
-    trackers = {"reid": first, **{m: SharedDetections(first, m) for m in ASSOCIATIONS if m != "reid"}}
-    folders = {m: args.out / bench.id / f"dmtrack-{m}" for m in trackers}
-    for seq in sequences:
-        if all(all(p.is_file() for p in expected_result_files("synthetic", folders[m], seq)) for m in trackers):
-            continue
-        print(f"{seq.name}: {len(seq)} frames", file=sys.stderr, flush=True)
-        for mode, (boxes, scores, present) in track_all(seq, trackers).items():
-            write_sequence_results("synthetic", folders[mode], seq, boxes, scores, present, np.zeros(len(seq)))
-    table = {}
+    spec = get_tracker_spec("dmtrack")
+    weights = args.weights or spec.weights_path()
+    if weights is None or not Path(weights).is_file():
+        raise LongtrackError(f"dmtrack: weights file {weights} not found")
+    sequences = load_dataset(DATASET, args.root)
+    folders = {m: args.out / f"dmtrack-{m}{args.suffix}" for m in ASSOCIATIONS}
+    mode_options = {m: {"association": m, **options} for m in ASSOCIATIONS}
+    if args.row_out is not None:  # reid is the default: the tracker's own benchmark row
+        folders["reid"], mode_options["reid"] = args.row_out / "dmtrack", dict(options)
     for mode, folder in folders.items():
-        scores = score_results("synthetic", sequences, folder)
-        table[mode] = {k: float(scores[k]) for k in ("success_auc", "precision", "norm_precision")}
-        print(f"{mode:9s} success AUC {table[mode]['success_auc']:.3f}  precision {table[mode]['precision']:.3f}")
-    if args.json:
-        args.json.write_text(json.dumps({"benchmark": bench.id, "weights": str(weights), "scores": table}, indent=1))
+        record = make_record("dmtrack", DATASET, weights_identity(weights, spec.needs_weights), "cpu", 1,
+                             options=mode_options[mode])
+        check_or_write_record(folder, record)
+
+    seed_everything(BUILD_SEED)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        recorder = RecordingTracker(weights=weights, **{**spec.options, **options, "association": "reid"})
+    trackers = {"reid": recorder, **{m: ReplayingTracker(recorder, m) for m in ASSOCIATIONS if m != "reid"}}
+    for seq in sequences:
+        if all(is_complete(DATASET, folders[m], seq) for m in trackers):
+            print(f"{seq.name}: done already", file=sys.stderr)
+            continue
+        start = time.perf_counter()
+        results = track_all(seq, trackers)
+        for mode, (boxes, scores, present, times) in results.items():
+            write_sequence_results(DATASET, folders[mode], seq, boxes, scores, present, times)
+        seconds = time.perf_counter() - start
+        print(f"{seq.name}: {len(seq)} frames in {seconds:.1f} s ({len(seq) / seconds:.1f} frames/s for all "
+              f"three; network + re-id selection {len(seq) / results['reid'][3].sum():.1f} frames/s)",
+              file=sys.stderr, flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except LongtrackError as exc:
+        print(f"dmtrack_ablation: {exc}", file=sys.stderr)
+        sys.exit(1)

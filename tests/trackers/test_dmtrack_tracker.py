@@ -141,3 +141,42 @@ def test_weights_without_a_model_config_fit_or_fail_clearly(tmp_path):
         DMTrackTracker(weights=str(path))
     with pytest.raises(LongtrackError, match="association"):
         DMTrackTracker(weights=None, association="nearest")
+
+
+def test_training_weights_load_without_their_training_only_parts(tmp_path):
+    """``longtrack train`` writes the identity classifier and uncertainty weights too; the tracker
+    (through build_network's skip_prefixes) and the shipped export both leave them out."""
+    from longtrack.checkpoint import load_weights
+    from longtrack.train.methods.dmtrack import DMTrackForTraining, tracker_state_dict
+
+    torch.manual_seed(0)
+    config = DMTrackConfig.small()
+    trained = DMTrackForTraining(config, num_identities=7)
+    full = trained.state_dict()
+    assert any(k.startswith("reid_classifier.") for k in full) and "log_vars" in full
+    path = tmp_path / "weights.pt"
+    save_weights(path, method="dmtrack", config={"model": config.to_dict()}, state_dict=full)
+    tracker = DMTrackTracker(weights=str(path))
+    assert not hasattr(tracker.model, "reid_classifier")
+    torch.testing.assert_close(tracker.model.state_dict(), tracker_state_dict(full))
+    shipped = tmp_path / "shipped.pt"
+    save_weights(shipped, method="dmtrack", config={"model": config.to_dict()}, state_dict=tracker_state_dict(full))
+    assert set(load_weights(shipped, method="dmtrack").state_dict) == set(tracker.model.state_dict())
+
+
+def test_thresholds_come_from_the_call_then_the_weights_calibration_then_the_defaults(tmp_path):
+    from longtrack.trackers.dmtrack import DEFAULTS
+
+    config = DMTrackConfig.small()
+    path = tmp_path / "calibrated.pt"
+    calibration = {"presence_threshold": 0.12, "recover_score": 0.1, "gallery_score": 0.1, "calibrated_on": "val"}
+    save_weights(path, method="dmtrack", config={"model": config.to_dict(), "tracker": calibration},
+                 state_dict=DMTrack(config).state_dict())
+    tracker = DMTrackTracker(weights=str(path), recover_score=0.3)
+    assert tracker.presence_threshold == 0.12 and tracker.gallery_score == 0.1
+    assert tracker.recover_score == 0.3  # an explicit option wins
+    assert tracker.reid_threshold == DEFAULTS["reid_threshold"]  # not calibrated: the default
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        untrained = DMTrackTracker(weights=None)
+    assert all(getattr(untrained, k) == v for k, v in DEFAULTS.items())

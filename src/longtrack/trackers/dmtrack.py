@@ -19,7 +19,6 @@ distance to the last position), ``"reid"`` (the full method, default).
 """
 from __future__ import annotations
 
-import warnings
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -27,16 +26,19 @@ import numpy as np
 import torch
 
 from ..api import BaseTracker, Box, Prediction
-from ..checkpoint import load_weights
 from ..errors import LongtrackError
 from ..models.dmtrack import DMTrack, DMTrackConfig, preprocess_image
 from ..models.dmtrack.head import decode_detections
 from ..models.dmtrack.reid import sample_embeddings
 from .association import Associator
+from .network import build_network
 
-__all__ = ["DMTrackTracker", "DMTrackState", "ASSOCIATIONS", "load_dmtrack"]
+__all__ = ["DMTrackTracker", "DMTrackState", "ASSOCIATIONS", "DEFAULTS", "load_dmtrack", "load_dmtrack_calibrated"]
 
 ASSOCIATIONS = ("reid", "position", "top1")
+# Thresholds set before training (the paper gives none); a weights file may carry calibrated ones.
+DEFAULTS = {"reid_threshold": 0.6, "recover_score": 0.2, "presence_threshold": 0.25, "gallery_score": 0.5}
+CALIBRATED = tuple(DEFAULTS)
 TRAINING_ONLY_PREFIXES = ("reid_classifier.", "log_vars")  # = train.methods.dmtrack's (no import cycle)
 
 
@@ -69,6 +71,9 @@ class DMTrackTracker(BaseTracker):
         presence_threshold: ``present`` iff confidence >= this.
         gallery_score: a target candidate this confident adds its embedding to the gallery every
             ``gallery_interval`` frames.
+        These four (``CALIBRATED``): None takes the weights file's ``tracker`` section (values
+        calibrated on the synthetic val split by ``scripts/dmtrack_calibrate.py``), else
+        ``DEFAULTS``.
         position_sigma: ``"position"``: Gaussian width of the distance penalty, in target sizes.
     """
 
@@ -76,22 +81,25 @@ class DMTrackTracker(BaseTracker):
 
     def __init__(self, weights: str | None = None, device: str = "cpu", *, size: str | None = None,
                  association: str = "reid", top_k: int = 10, min_score: float = 0.05,
-                 reid_threshold: float = 0.6, recover_score: float = 0.2, presence_threshold: float = 0.25,
-                 gallery_score: float = 0.5, gallery_interval: int = 10, position_sigma: float = 2.0,
-                 max_age: int = 30):
+                 reid_threshold: float | None = None, recover_score: float | None = None,
+                 presence_threshold: float | None = None, gallery_score: float | None = None,
+                 gallery_interval: int = 10, position_sigma: float = 2.0, max_age: int = 30):
         super().__init__()
         if association not in ASSOCIATIONS:
             raise LongtrackError(f"dmtrack: association must be one of {', '.join(ASSOCIATIONS)}, got {association!r}")
         if top_k < 1 or gallery_interval < 1:
             raise LongtrackError("dmtrack: top_k and gallery_interval must be >= 1")
         self.device = torch.device(device)
-        self.model = load_dmtrack(weights, size).to(self.device).eval()
+        model, calibrated = load_dmtrack_calibrated(weights, size)
+        self.model = model.to(self.device).eval()
         self.config: DMTrackConfig = self.model.config
         self.association = association
         self.top_k, self.min_score = int(top_k), float(min_score)
-        self.reid_threshold, self.recover_score = float(reid_threshold), float(recover_score)
-        self.presence_threshold = float(presence_threshold)
-        self.gallery_score, self.gallery_interval = float(gallery_score), int(gallery_interval)
+        given = {"reid_threshold": reid_threshold, "recover_score": recover_score,
+                 "presence_threshold": presence_threshold, "gallery_score": gallery_score}
+        for key, value in given.items():  # explicit > the weights' calibration > the defaults
+            setattr(self, key, float(value if value is not None else calibrated.get(key, DEFAULTS[key])))
+        self.gallery_interval = int(gallery_interval)
         self.position_sigma = float(position_sigma)
         self.max_age = int(max_age)
         self.state: DMTrackState | None = None
@@ -204,26 +212,17 @@ def _xywh(box: np.ndarray) -> tuple[float, float, float, float]:
 
 
 def load_dmtrack(weights: str | None, size: str | None = None) -> DMTrack:
-    """The network a tracker runs: from a weights file, or random at ``size`` / small (with a warning)."""
-    if size is not None:
-        presets = {"paper": DMTrackConfig.paper, "small": DMTrackConfig.small}
-        if size not in presets:
-            raise LongtrackError(f"dmtrack: size must be one of {', '.join(presets)}, got {size!r}")
-        warnings.warn(f"dmtrack: size={size!r} builds a randomly initialised network (for timing); its "
-                      "predictions are meaningless", stacklevel=3)
-        return DMTrack(presets[size]())
-    if weights is None:
-        warnings.warn("dmtrack: no weights file available; using a randomly initialised small network whose "
-                      "predictions are meaningless (pass --weights, or train one with "
-                      "`longtrack train configs/dmtrack-synth.yaml`)", stacklevel=3)
-        return DMTrack(DMTrackConfig.small())
-    loaded = load_weights(weights, method="dmtrack")
-    config = DMTrackConfig.from_dict(loaded.model_config, source=f"{weights}: model config")
-    model = DMTrack(config)
-    state = {k: v for k, v in loaded.state_dict.items() if not k.startswith(TRAINING_ONLY_PREFIXES)}
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise LongtrackError(f"{weights}: weights do not fit the DMTrack model in its config "
-                             f"({str(exc).splitlines()[0]})") from exc
-    return model
+    """The network a tracker runs: from a weights file (training-only keys dropped), or random at
+    ``size`` / small with a warning (see :func:`~.network.build_network`)."""
+    return load_dmtrack_calibrated(weights, size)[0]
+
+
+def load_dmtrack_calibrated(weights: str | None, size: str | None = None) -> tuple[DMTrack, dict[str, float]]:
+    """``(network, calibrated thresholds)``: the weights config's ``tracker`` entries among
+    ``CALIBRATED`` (empty without weights or calibration)."""
+    model, loaded = build_network("dmtrack", DMTrack, DMTrackConfig, weights, size,
+                                  skip_prefixes=TRAINING_ONLY_PREFIXES)
+    section = (loaded.config.get("tracker") if loaded is not None else None) or {}
+    if not isinstance(section, dict):
+        raise LongtrackError(f"{weights}: the config's tracker section must be a mapping")
+    return model, {k: float(section[k]) for k in CALIBRATED if section.get(k) is not None}
