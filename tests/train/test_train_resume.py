@@ -90,3 +90,21 @@ def test_an_existing_run_is_not_overwritten_and_a_changed_config_not_resumed(tmp
     longer = write_config("longer.yaml", train={"steps": 6})  # more steps may be added
     train(longer, out, resume=True)
     assert [r["step"] for r in _log(out)] == [1, 2, 3, 4, 5, 6]
+
+
+def test_set_changes_a_value_and_resume_keeps_to_it(tmp_path, write_config, capsys):
+    import yaml
+
+    config, out = write_config(train={"steps": 4}), tmp_path / "run"
+    base = ["train", str(config), "--out", str(out), "--device", "cpu"]
+    assert main(base + ["--set", "optim.lr=0.01", "--set", "train.steps=3"]) == 0
+    assert yaml.safe_load((out / "config.yaml").read_text())["optim"]["lr"] == 0.01
+    assert [r["step"] for r in _log(out)] == [1, 2, 3]
+    assert main(base + ["--resume", "--set", "train.steps=4"]) == 1  # lr back at the file's value
+    assert "config changed in optim.lr" in capsys.readouterr().err
+    assert main(base + ["--resume", "--set", "optim.lr=1.0e-2", "--set", "train.steps=4"]) == 0
+    assert [r["step"] for r in _log(out)] == [1, 2, 3, 4]
+    for bad, needle in (("optim.lr", "SECTION.KEY=VALUE"), ("optim..lr=1", "SECTION.KEY=VALUE"),
+                        ("optim.lr.x=1", "optim.lr is not a section"), ("model.nope=1", "nope")):
+        assert main(["train", str(config), "--out", str(tmp_path / "other"), "--set", bad]) == 1
+        assert needle in capsys.readouterr().err

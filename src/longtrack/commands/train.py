@@ -15,13 +15,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: runs/<config name>)")
     parser.add_argument("--resume", action="store_true",
                         help="continue from OUT/checkpoint.pt (start fresh when there is none)")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="change one config value (repeatable; VALUE read as YAML), e.g. "
+                             "--set model.correlation=xcorr for an ablation; kept in OUT/config.yaml")
     parser.add_argument("--device", default="auto",
                         help="cpu, cuda, cuda:N or auto (this process's GPU if any, else the CPU)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..train.config import load_config
     from ..train.run import train
 
     out = Path(args.out) if args.out else Path("runs") / Path(args.config).stem
-    train(args.config, out, resume=args.resume, device=args.device)
+    train(load_config(args.config, args.set), out, resume=args.resume, device=args.device)
     return 0

@@ -7,9 +7,12 @@ reference of every key.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+import yaml
 
 from ..errors import LongtrackError
 from .typed_config import ConfigSource, parse_dataclass, to_plain
@@ -211,10 +214,35 @@ def _parse(data, src: ConfigSource) -> TrainConfig:
     return TrainConfig(method=method, model=model, **sections)
 
 
-def load_config(path: str | Path) -> TrainConfig:
-    """Read a YAML training config (``yaml.safe_load``) into a ``TrainConfig``."""
+def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
+    """Read a YAML training config (``yaml.safe_load``) into a ``TrainConfig``; ``overrides``
+    (``"section.key=VALUE"``, see ``apply_overrides``) change it first, e.g. for an ablation."""
     src, data = ConfigSource.from_file(path)
+    if overrides:
+        data = apply_overrides(data, overrides, str(path))
     return _parse(data, src)
+
+
+def apply_overrides(data: dict, overrides: list[str], name: str = "<config>") -> dict:
+    """A copy of ``data`` with each ``"a.b.c=VALUE"`` set (VALUE read as YAML: ``500``,
+    ``1.0e-3``, ``xcorr``, ``[1, 2]``); unknown keys are then refused by the parser as usual."""
+    data = copy.deepcopy(data) if isinstance(data, dict) else {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or not all(p.isidentifier() for p in parts):
+            raise LongtrackError(f"--set must be SECTION.KEY=VALUE, got {item!r}")
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise LongtrackError(f"--set {key}: cannot read value {value!r}") from None
+        node = data
+        for depth, part in enumerate(parts[:-1]):
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise LongtrackError(f"{name}: --set {key}: {'.'.join(parts[:depth + 1])} is not a section")
+        node[parts[-1]] = parsed
+    return data
 
 
 def config_from_dict(data: dict, name: str = "<config>") -> TrainConfig:
