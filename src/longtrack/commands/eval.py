@@ -42,20 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_options(items: list[str]) -> dict:
     """``["k=v", ...]`` -> ``{k: yaml(v)}``; a malformed item is a one-line error."""
-    import yaml
+    from ..assignments import parse_assignment
 
-    from ..errors import LongtrackError
-
-    options = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip().isidentifier():
-            raise LongtrackError(f"--option must be KEY=VALUE with KEY a name, got {item!r}")
-        try:
-            options[key.strip()] = yaml.safe_load(value) if value.strip() else ""
-        except yaml.YAMLError:
-            raise LongtrackError(f"--option {key}: cannot read value {value!r}") from None
-    return options
+    return {parts[0]: value for parts, value in (parse_assignment(item, "--option") for item in items)}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from ..assignments import parse_assignment
 from ..errors import LongtrackError
 from .typed_config import ConfigSource, parse_dataclass, to_plain
 
@@ -228,19 +227,12 @@ def apply_overrides(data: dict, overrides: list[str], name: str = "<config>") ->
     ``1.0e-3``, ``xcorr``, ``[1, 2]``); unknown keys are then refused by the parser as usual."""
     data = copy.deepcopy(data) if isinstance(data, dict) else {}
     for item in overrides:
-        key, sep, value = item.partition("=")
-        parts = key.strip().split(".")
-        if not sep or not all(p.isidentifier() for p in parts):
-            raise LongtrackError(f"--set must be SECTION.KEY=VALUE, got {item!r}")
-        try:
-            parsed = yaml.safe_load(value)
-        except yaml.YAMLError:
-            raise LongtrackError(f"--set {key}: cannot read value {value!r}") from None
+        parts, parsed = parse_assignment(item, "--set", dotted=True)
         node = data
         for depth, part in enumerate(parts[:-1]):
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise LongtrackError(f"{name}: --set {key}: {'.'.join(parts[:depth + 1])} is not a section")
+                raise LongtrackError(f"{name}: --set {'.'.join(parts)}: {'.'.join(parts[:depth + 1])} is not a section")
         node[parts[-1]] = parsed
     return data
 
