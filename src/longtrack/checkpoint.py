@@ -52,6 +52,15 @@ class Weights:
     def model_config(self) -> dict:
         return dict(self.config.get("model") or {})
 
+    def tracker_config(self, source: str) -> dict:
+        """Online settings tuned for these weights (e.g. a presence threshold chosen on a val
+        split), from the config's ``tracker`` section; empty when there is none. ``source``
+        names the file in the error a malformed section raises."""
+        section = self.config.get("tracker") or {}
+        if not isinstance(section, dict):
+            raise LongtrackError(f"{source}: the config's tracker section must be a mapping")
+        return dict(section)
+
 
 def _git_commit() -> str | None:
     try:

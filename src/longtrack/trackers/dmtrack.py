@@ -222,7 +222,5 @@ def load_dmtrack_calibrated(weights: str | None, size: str | None = None) -> tup
     ``CALIBRATED`` (empty without weights or calibration)."""
     model, loaded = build_network("dmtrack", DMTrack, DMTrackConfig, weights, size,
                                   skip_prefixes=TRAINING_ONLY_PREFIXES)
-    section = (loaded.config.get("tracker") if loaded is not None else None) or {}
-    if not isinstance(section, dict):
-        raise LongtrackError(f"{weights}: the config's tracker section must be a mapping")
+    section = loaded.tracker_config(weights) if loaded is not None else {}
     return model, {k: float(section[k]) for k in CALIBRATED if section.get(k) is not None}

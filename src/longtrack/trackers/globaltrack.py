@@ -123,6 +123,5 @@ def load_globaltrack(weights: str | None, size: str | None = None) -> tuple[Glob
     model, loaded = build_network("globaltrack", GlobalTrack, GlobalTrackConfig, weights, size)
     if loaded is None:
         return model, None
-    tracker_cfg = loaded.config.get("tracker") or {}
-    tuned = tracker_cfg.get("presence_threshold") if isinstance(tracker_cfg, dict) else None
+    tuned = loaded.tracker_config(weights).get("presence_threshold")
     return model, (float(tuned) if tuned is not None else None)
