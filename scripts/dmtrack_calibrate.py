@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dmtrack_ablation import RecordingTracker, ReplayingTracker  # noqa: E402  (the shared-detection trackers)
 
 from longtrack.checkpoint import load_weights, save_weights  # noqa: E402
-from longtrack.evaluation.oxuva import presence_counts, quality_metrics, sum_counts  # noqa: E402
+from longtrack.evaluation.oxuva import best_presence_threshold  # noqa: E402
 from longtrack.synth import make_sequence  # noqa: E402
 from longtrack.trackers.association import iou_matrix  # noqa: E402
 
@@ -60,15 +60,6 @@ def run_grid(recorder: RecordingTracker, replays: dict, seq) -> dict:
 def mean_visible_iou(runs: list) -> float:
     ious = [np.diag(iou_matrix(xyxy(boxes[1:]), xyxy(gt[1:])))[~absent[1:]] for _, boxes, gt, absent in runs]
     return float(np.mean(np.concatenate(ious)))
-
-
-def best_presence(runs: list) -> dict:
-    scores = np.concatenate([r[0][1:] for r in runs])
-    table = []
-    for t in np.unique(np.quantile(scores, np.linspace(0.0, 1.0, 101))):
-        totals = sum_counts(presence_counts(s >= t, b, gt, ab) for s, b, gt, ab in runs)
-        table.append({"threshold": float(t), **quality_metrics(totals)})
-    return max(table, key=lambda row: np.nan_to_num(row["gm"], nan=-1.0))
 
 
 def main() -> None:
@@ -102,7 +93,7 @@ def main() -> None:
     for (recover, reid), value in table.items():
         print(f"recover_score = gallery_score {recover:.2f}, reid_threshold {reid:.2f}: mean visible IoU {value:.4f}")
     (recover, reid) = max(table, key=table.get)
-    presence = best_presence(runs[(recover, reid)])
+    presence, _ = best_presence_threshold(runs[(recover, reid)])
     frames = args.num * args.num_frames
     print(f"{frames} frames x {len(replays)} settings in {time.perf_counter() - start:.0f} s; chosen recover_score "
           f"{recover}, reid_threshold {reid}, presence_threshold {presence['threshold']:.4f} (TPR {presence['tpr']:.3f}, "

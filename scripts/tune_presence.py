@@ -1,14 +1,16 @@
-"""Tune GlobalTrack's presence threshold on the synthetic val split and store it in the weights.
+"""Tune a learned tracker's presence threshold on the synthetic val split and store it in its
+weights file.
 
-    python scripts/tune_globaltrack_presence.py --weights runs/globaltrack-synth/weights.pt \
+    python scripts/tune_presence.py --tracker globaltrack --weights runs/globaltrack-synth/weights.pt \
         --model-config configs/globaltrack-synth.yaml --num 4 --num-frames 500 --write src/longtrack/weights/globaltrack-synth.pt --half
 
-GlobalTrack reports one box per frame with its RCNN object probability; the paper never says when
-the target is absent. ``present = score >= t``: this script runs the tracker over sequences
-``0..num-1`` of the ``lt`` preset's **val** split (never the test split the benchmark uses) and
-picks the t that maximises the OxUvA geometric mean of TPR (present, said present, IoU >= 0.5)
-and TNR (absent, said absent), pooled over all frames after the first. ``--write`` saves the
-weights again with ``tracker.presence_threshold`` in their config, which the tracker reads.
+The papers of GlobalTrack and ProContEXT never say when the target is absent; their trackers
+report ``present = confidence >= t``. This script runs the tracker over sequences ``0..num-1`` of
+the ``lt`` preset's **val** split (never the test split the benchmark uses) and picks the t that
+maximises the OxUvA geometric mean of TPR (present, said present, IoU >= 0.5) and TNR (absent,
+said absent), pooled over all frames after the first
+(:func:`longtrack.evaluation.oxuva.best_presence_threshold`). ``--write`` saves the weights again
+with ``tracker.presence_threshold`` in their config, which the tracker reads.
 """
 from __future__ import annotations
 
@@ -22,15 +24,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+import longtrack
 from longtrack.checkpoint import load_weights, save_weights
-from longtrack.evaluation.oxuva import presence_counts, quality_metrics, sum_counts
+from longtrack.evaluation.oxuva import best_presence_threshold
 from longtrack.synth import make_sequence
 from longtrack.train import config_to_dict, load_config
-from longtrack.trackers.globaltrack import GlobalTrackTracker
 
 
-def run_sequence(tracker: GlobalTrackTracker, seq) -> tuple[np.ndarray, np.ndarray]:
-    """``(scores (N,), boxes (N, 4) xywh)``; frame 0 is the given box with score 1."""
+def run_sequence(tracker, seq) -> tuple[np.ndarray, np.ndarray]:
+    """``(confidences (N,), boxes (N, 4) xywh)``; frame 0 is the given box with confidence 1."""
     scores, boxes = [1.0], [np.asarray(seq.boxes[0], dtype=np.float64)]
     tracker.initialize(seq.render(0), seq.boxes[0])
     for i in tqdm(range(1, len(seq)), desc=seq.name, leave=False):
@@ -40,19 +42,10 @@ def run_sequence(tracker: GlobalTrackTracker, seq) -> tuple[np.ndarray, np.ndarr
     return np.asarray(scores), np.stack(boxes)
 
 
-def choose_threshold(runs: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> tuple[dict, list[dict]]:
-    """runs: per sequence ``(scores, boxes, gt_boxes, absent)``. Candidates are the percentiles of
-    the scores; returns the row (threshold + OxUvA metrics) with the best pooled GM, and all rows."""
-    scores = np.concatenate([r[0][1:] for r in runs])
-    table = []
-    for t in np.unique(np.quantile(scores, np.linspace(0.0, 1.0, 101))):
-        totals = sum_counts(presence_counts(s >= t, b, gt, ab) for s, b, gt, ab in runs)
-        table.append({"threshold": float(t), **quality_metrics(totals)})
-    return max(table, key=lambda row: np.nan_to_num(row["gm"], nan=-1.0)), table
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tracker", required=True, help="a registered tracker that reads tracker.presence_threshold "
+                                                         "from its weights (globaltrack, procontext)")
     parser.add_argument("--weights", required=True)
     parser.add_argument("--num", type=int, default=4, help="val sequences 0..N-1")
     parser.add_argument("--num-frames", type=int, default=500, help="frames per sequence (events scaled)")
@@ -65,34 +58,34 @@ def main() -> None:
                         help="store floating-point tensors as float16 (half the file; loaded back as float32)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    loaded = load_weights(args.weights)
     weights = args.weights
     if args.model_config:  # the same tensors under the other model section, in a temporary file
-        loaded = load_weights(args.weights, method="globaltrack")
         model = config_to_dict(load_config(args.model_config))["model"]
         weights = str(Path(tempfile.mkdtemp()) / "weights.pt")
-        save_weights(weights, method="globaltrack", config={**loaded.config, "model": model},
+        save_weights(weights, method=loaded.method, config={**loaded.config, "model": model},
                      state_dict=loaded.state_dict, step=loaded.step, source=loaded.provenance)
-    tracker = GlobalTrackTracker(weights=weights)
+        loaded = load_weights(weights)
+    tracker = longtrack.create(args.tracker, weights=weights)
     runs, start = [], time.perf_counter()
     for index in range(args.num):
         seq = make_sequence("lt", "val", index, num_frames=args.num_frames)
         scores, boxes = run_sequence(tracker, seq)
         runs.append((scores, boxes, np.asarray(seq.boxes), np.asarray(seq.absent)))
-        print(f"{seq.name}: {len(seq)} frames, {int(seq.absent.sum())} absent, mean score present "
+        print(f"{seq.name}: {len(seq)} frames, {int(seq.absent.sum())} absent, mean confidence present "
               f"{scores[1:][~seq.absent[1:]].mean():.3f} / absent {np.nan_to_num(scores[1:][seq.absent[1:]].mean()):.3f}")
-    best, _ = choose_threshold(runs)
+    best, _ = best_presence_threshold(runs)
     threshold = best["threshold"]
     frames = sum(len(r[0]) for r in runs)
     print(f"{frames} frames in {time.perf_counter() - start:.0f} s; presence threshold {threshold:.4f}: "
           f"TPR {best['tpr']:.3f}, TNR {best['tnr']:.3f}, GM {best['gm']:.3f}")
     print(json.dumps({"threshold": threshold, "at": best}, indent=1))
     if args.write:
-        loaded = load_weights(weights, method="globaltrack")
-        config = {**loaded.config, "tracker": {"presence_threshold": threshold,
+        config = {**loaded.config, "tracker": {**loaded.tracker_config(weights), "presence_threshold": threshold,
                                                 "tuned_on": f"synthetic lt val 0..{args.num - 1}, "
                                                             f"{args.num_frames} frames each, max OxUvA GM"}}
         state = {k: v.half() if args.half and v.is_floating_point() else v for k, v in loaded.state_dict.items()}
-        save_weights(args.write, method="globaltrack", config=config, state_dict=state,
+        save_weights(args.write, method=loaded.method, config=config, state_dict=state,
                      step=loaded.step, source=loaded.provenance)
         print(f"wrote {args.write}")
 

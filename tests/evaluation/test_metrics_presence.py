@@ -56,6 +56,25 @@ def test_presence_scores_dense():
     assert perfect["tpr"] == perfect["tnr"] == perfect["max_gm"] == 1.0
 
 
+def test_best_presence_threshold_separates_present_from_absent():
+    # Frames 1-3 present with right boxes and confidences 0.9/0.8/0.7; frames 4-5 absent with
+    # 0.3/0.2. Any t in (0.3, 0.7] gives TPR = TNR = 1; the chooser must pick one of those.
+    gt = np.tile([10.0, 10.0, 20.0, 20.0], (6, 1))
+    absent = np.array([False, False, False, False, True, True])
+    scores = np.array([1.0, 0.9, 0.8, 0.7, 0.3, 0.2])
+    best, table = oxuva.best_presence_threshold([(scores, gt.copy(), gt, absent)])
+    assert 0.3 < best["threshold"] <= 0.7
+    assert (best["tpr"], best["tnr"]) == (1.0, 1.0)
+    assert min(row["gm"] for row in table) < 1.0  # other candidates were tried and lost
+    # A wrong box is never a true positive, whatever the threshold.
+    wrong = gt.copy()
+    wrong[1:4, 0] += 100.0
+    best, _ = oxuva.best_presence_threshold([(scores, wrong, gt, absent)])
+    assert best["tpr"] == 0.0
+    with pytest.raises(LongtrackError):
+        oxuva.best_presence_threshold([])
+
+
 def test_got10k_bound_shifts_instead_of_cropping():
     gt = np.array([[0.0, 0, 10, 10], [0, 0, 100, 50]])
     pred = np.array([[0.0, 0, 10, 10], [-20, 0, 100, 50]])

@@ -13,7 +13,7 @@ from longtrack.convert.procontext import convert
 from longtrack.errors import LongtrackError
 from longtrack.models.center_head import hann_window
 from longtrack.models.procontext import ProContEXT, ProContEXTConfig
-from longtrack.trackers.procontext import ProContEXTTracker, clip_box, map_box_back
+from longtrack.trackers.procontext import DEFAULT_PRESENCE_THRESHOLD, ProContEXTTracker, clip_box, map_box_back
 
 torch.set_num_threads(1)
 
@@ -157,6 +157,17 @@ def test_weights_round_trip(tmp_path):
     save_weights(other, method="globaltrack", config={"model": {}}, state_dict={})
     with pytest.raises(LongtrackError, match="not 'procontext'"):
         ProContEXTTracker(weights=str(other))
+
+
+def test_presence_threshold_comes_from_the_weights_unless_given(tmp_path):
+    path, model = small_weights(tmp_path)
+    assert ProContEXTTracker(weights=str(path)).presence_threshold == DEFAULT_PRESENCE_THRESHOLD
+    tuned = tmp_path / "tuned.pt"
+    save_weights(tuned, method="procontext", config={"model": model.config.to_dict(),
+                                                     "tracker": {"presence_threshold": 0.17}},
+                 state_dict=model.state_dict())
+    assert ProContEXTTracker(weights=str(tuned)).presence_threshold == pytest.approx(0.17)
+    assert ProContEXTTracker(weights=str(tuned), presence_threshold=0.5).presence_threshold == 0.5
 
 
 def test_without_weights_it_builds_and_warns():

@@ -154,3 +154,26 @@ def presence_scores(pred_present, pred_xywh, gt_xywh, absent, iou_threshold: flo
     """
     return quality_metrics(presence_counts(pred_present, pred_xywh, gt_xywh, absent, iou_threshold,
                                            image_size, labelled))
+
+
+def best_presence_threshold(runs, candidates: int = 101) -> tuple[dict, list[dict]]:
+    """The confidence threshold whose ``present = confidence >= t`` gives the best pooled OxUvA
+    geometric mean over ``runs`` (a tracker's presence threshold, tuned on a val split).
+
+    Args:
+        runs: per sequence ``(confidences (N,), boxes (N, 4) xywh, gt_xywh (N, 4), absent (N,))``;
+            frame 0 (initialization) is not scored.
+        candidates: thresholds tried: this many quantiles of the confidences after frame 0.
+
+    Returns:
+        ``(best row, all rows)``; a row is ``{"threshold": t, **quality_metrics}``.
+    """
+    runs = list(runs)
+    if not runs:
+        raise LongtrackError("best_presence_threshold: no sequences")
+    scores = np.concatenate([np.asarray(r[0], dtype=np.float64)[1:] for r in runs])
+    table = []
+    for t in np.unique(np.quantile(scores, np.linspace(0.0, 1.0, candidates))):
+        totals = sum_counts(presence_counts(np.asarray(s) >= t, b, gt, ab) for s, b, gt, ab in runs)
+        table.append({"threshold": float(t), **quality_metrics(totals)})
+    return max(table, key=lambda row: np.nan_to_num(row["gm"], nan=-1.0)), table

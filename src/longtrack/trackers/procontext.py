@@ -6,7 +6,8 @@ maximum, map it back to the frame relative to the previous centre, clip it to th
 (10-pixel margin, as the authors). Confidence = the raw score-map maximum. Every
 ``update_interval``-th frame whose confidence exceeds ``update_threshold``, the dynamic templates
 are re-cropped around the new box (authors: 100 and 0.7). ``present`` = confidence >=
-``presence_threshold`` (ours: the authors never report absence).
+``presence_threshold`` (ours: the authors never report absence; the value is tuned on the synthetic
+val split by ``scripts/tune_presence.py`` and stored in the weights file).
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from ..models.procontext import ProContEXT, ProContEXTConfig
 from .network import build_network
 
 __all__ = ["ProContEXTTracker", "ProContEXTState", "map_box_back", "clip_box"]
+
+DEFAULT_PRESENCE_THRESHOLD = 0.3  # for weights without a tuned value
 
 
 @dataclass
@@ -70,7 +73,8 @@ class ProContEXTTracker(BaseTracker):
             (for timing; weights are then not loaded); None (default) uses the weights' config.
         update_interval: frames between dynamic-template updates (authors: 100).
         update_threshold: confidence needed for an update (paper: 0.7).
-        presence_threshold: ``present`` iff confidence >= this.
+        presence_threshold: ``present`` iff confidence >= this; None: the weights file's tuned
+            value, else ``DEFAULT_PRESENCE_THRESHOLD``.
         window: multiply the score map by a Hann window before the arg-max (authors: yes).
         clip_margin: minimum box side and border margin of the authors' clip (10 pixels).
         keep_ratio: overrides every elimination block's keep ratio online (None: the model's
@@ -81,7 +85,7 @@ class ProContEXTTracker(BaseTracker):
 
     def __init__(self, weights: str | None = None, device: str = "cpu", *, size: str | None = None,
                  update_interval: int = 100, update_threshold: float = 0.7,
-                 presence_threshold: float = 0.3, window: bool = True, clip_margin: float = 10.0,
+                 presence_threshold: float | None = None, window: bool = True, clip_margin: float = 10.0,
                  keep_ratio: float | None = None):
         super().__init__()
         if update_interval < 1:
@@ -89,7 +93,10 @@ class ProContEXTTracker(BaseTracker):
         if keep_ratio is not None and not 0.0 < keep_ratio <= 1.0:
             raise LongtrackError(f"procontext: keep_ratio must be in (0, 1], got {keep_ratio}")
         self.device = torch.device(device)
-        model, _ = build_network("procontext", ProContEXT, ProContEXTConfig, weights, size)
+        model, loaded = build_network("procontext", ProContEXT, ProContEXTConfig, weights, size)
+        if presence_threshold is None:
+            tuned = loaded.tracker_config(weights).get("presence_threshold") if loaded else None
+            presence_threshold = DEFAULT_PRESENCE_THRESHOLD if tuned is None else tuned
         self.model = model.to(self.device).eval()
         self.config: ProContEXTConfig = self.model.config
         self.update_interval = int(update_interval)
