@@ -16,6 +16,7 @@ from longtrack.train.config import DataConfig, SourceConfig
 from longtrack.train.criteria.tanet import TANetCriterion
 from longtrack.train.methods.tanet import ModelConfig, TANetGAN, phase_of
 from longtrack.train.methods.tanet_data import TANetSamples, box_mask, collate_tanet
+from longtrack.train.methods.tanet_metrics import map_scores, pixel_auc
 
 REPO = Path(__file__).resolve().parents[2]
 LOG2 = math.log(2.0)
@@ -142,7 +143,39 @@ def test_short_run_resumes_the_schedule(tmp_path):
     assert [r["step"] for r in steps] == [1, 2, 3]
     assert {"bce", "gan_app", "gan_mot", "d_app", "d_mot"} <= set(steps[0])
     assert any("eval/peak_in_box" in r for r in records)
+    assert all(0.0 <= r["eval/target_auc"] <= 1.0 for r in records if "eval/target_auc" in r)
+    assert any("eval/target_auc" in r for r in records)
     cfg["train"]["steps"] = 4
     train(config_from_dict(cfg), out, resume=True, device="cpu")
     state = torch.load(out / "checkpoint.pt", weights_only=True)["model"]
     assert int(state["iteration"]) == 4  # the schedule continues where it stopped
+
+
+def test_pixel_auc_hand_checked():
+    scores = np.array([[0.9, 0.1], [0.5, 0.5]])
+    positive = np.array([[True, False], [True, False]])
+    # pairs (pos, neg): (0.9, 0.1) 1, (0.9, 0.5) 1, (0.5, 0.1) 1, (0.5, 0.5) tie 1/2 -> 3.5 / 4
+    assert pixel_auc(scores, positive, ~positive) == pytest.approx(0.875)
+    assert pixel_auc(scores, ~positive, positive) == pytest.approx(0.125)
+    assert math.isnan(pixel_auc(scores, np.zeros_like(positive), positive))
+
+
+def test_map_scores_hand_checked():
+    logits = np.zeros((2, 6, 6))
+    target = np.zeros((2, 6, 6), np.float32)
+    target[0, 2:4, 2:4] = 1  # map 0: target in the middle; map 1: target absent
+    objects = np.zeros_like(target)
+    objects[0, 0:2, 0:2] = 1
+    logits[0, 2:4, 2:4] = 5.0
+    logits[0, 0:2, 0:2] = 2.0
+    logits[0, 5, 5] = 7.0  # the maximum: a border pixel outside the target
+    logits[1, 2, 3] = 1.0  # an interior maximum
+    s = map_scores(logits, target, objects)
+    assert s["peak_in_box"] == 0.0 and s["peak_at_border"] == 0.5
+    assert s["target_share"] == pytest.approx(4 / 36)
+    assert s["target_auc"] == pytest.approx(31 / 32)  # 4 target pixels beat 31 of the 32 others
+    assert s["objects_auc"] == pytest.approx(27 / 28)  # map 0 only: map 1 has no object
+    assert s["target_vs_objects_auc"] == 1.0
+    assert s["map_target"] == pytest.approx(1 / (1 + math.exp(-5)))
+    logits[0, 5, 5] = 0.0
+    assert map_scores(logits, target)["peak_in_box"] == 1.0

@@ -31,6 +31,7 @@ from ..config import SourceConfig
 from ..criteria.tanet import TANetCriterion
 from ..setup import TrainingSetup
 from .tanet_data import TANetSamples, collate_tanet
+from .tanet_metrics import map_scores
 
 __all__ = ["ModelConfig", "TANetGAN", "phase_of", "build"]
 
@@ -159,7 +160,8 @@ def _to_size(maps: torch.Tensor, size: int) -> torch.Tensor:
 def _make_evaluate(cfg, model: TANetGAN):
     """Scores of the generator on fixed validation samples of the synthetic ``val`` split:
     ``bce``, ``peak_in_box`` (share of frames with the target present whose map maximum lies
-    in its box) and ``absent_peak`` (mean map maximum where the target is absent)."""
+    in its box), ``target_auc`` (pixel AUC of the target's box against the rest, 0.5 = chance;
+    see ``tanet_metrics``) and ``absent_peak`` (mean map maximum where the target is absent)."""
     first = cfg.data.sources[0]
     if cfg.model.eval_samples == 0 or not first.on_the_fly:
         return None
@@ -182,11 +184,10 @@ def _make_evaluate(cfg, model: TANetGAN):
         first_map = out["attention"][:, 0, 0].float().cpu()
         masks = batch["masks"][:, trained.first_current].float()
         present = batch["present"][:, trained.first_current].numpy()
-        flat = first_map.flatten(1).argmax(1)
-        hit = masks.flatten(1).gather(1, flat[:, None])[:, 0].numpy() > 0.5
         peaks = first_map.flatten(1).max(1).values.numpy()
+        scores = map_scores(out["attention_logits"][:, 0, 0].float().cpu().numpy(), masks.numpy())
         return {"bce": float(F.binary_cross_entropy(first_map.clamp(1e-6, 1 - 1e-6), masks)),
-                "peak_in_box": float(hit[present].mean()) if present.any() else float("nan"),
+                "peak_in_box": scores["peak_in_box"], "target_auc": scores["target_auc"],
                 "absent_peak": float(peaks[~present].mean()) if (~present).any() else float("nan")}
 
     return evaluate
