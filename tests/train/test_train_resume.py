@@ -108,3 +108,21 @@ def test_set_changes_a_value_and_resume_keeps_to_it(tmp_path, write_config, caps
                         ("optim.lr.x=1", "optim.lr is not a section"), ("model.nope=1", "nope")):
         assert main(["train", str(config), "--out", str(tmp_path / "other"), "--set", bad]) == 1
         assert needle in capsys.readouterr().err
+
+
+def test_init_weights_starts_the_model_from_an_earlier_run(tmp_path, write_config):
+    first = tmp_path / "first"
+    train(write_config(train={"steps": 3}), first)
+    # Zero steps are not allowed, so compare the first logged loss: the fine-tune starts where the
+    # earlier run ended, a fresh run (same seed) where the earlier run started.
+    tuned, fresh = tmp_path / "tuned", tmp_path / "fresh"
+    train(write_config("tuned.yaml", train={"steps": 1, "init_weights": str(first / "weights.pt")}), tuned)
+    train(write_config("fresh.yaml", train={"steps": 1}), fresh)
+    assert _log(tuned)[0]["loss"] != pytest.approx(_log(fresh)[0]["loss"])
+    assert _log(fresh)[0]["loss"] == pytest.approx(_log(first)[0]["loss"])
+    # The weights must fit: a file of another method is refused by name.
+    from longtrack.checkpoint import save_weights
+    other = tmp_path / "other.pt"
+    save_weights(other, method="globaltrack", config={"model": {}}, state_dict={})
+    with pytest.raises(LongtrackError, match="holds weights for method 'globaltrack'"):
+        train(write_config("bad.yaml", train={"steps": 1, "init_weights": str(other)}), tmp_path / "bad")

@@ -163,6 +163,9 @@ class TrainSection:
     seed: int = 0
     tensorboard: bool = True  # also write TensorBoard events when tensorboard is installed
     find_unused_parameters: bool = False  # DDP: for models that skip some parameters
+    # Start the model (not the optimizer) from this weights file or checkpoint of the same method:
+    # a fine-tuning stage after an earlier run. A resumed run ignores it (its checkpoint wins).
+    init_weights: str | None = None
 
     def __post_init__(self):
         if self.steps < 1 or self.batch_size < 1:

@@ -14,7 +14,7 @@ import torch
 import yaml
 from torch import nn
 
-from ..checkpoint import load_checkpoint
+from ..checkpoint import load_checkpoint, load_weights
 from ..errors import LongtrackError
 from ..fileio import atomic_write_text
 from . import distributed
@@ -137,6 +137,15 @@ def _train(cfg: TrainConfig, out_dir: Path, resume_from: Path | None, device: to
             return out_dir
         if info.is_main:
             print(f"longtrack train: resuming {out_dir} at step {start_step}")
+    elif cfg.train.init_weights:
+        start = load_weights(Path(cfg.train.init_weights).expanduser(), method=cfg.method, map_location=device)
+        try:
+            model.load_state_dict(start.state_dict)
+        except RuntimeError as exc:
+            raise LongtrackError(f"train.init_weights {cfg.train.init_weights} does not fit the config's "
+                                 f"model: {str(exc).splitlines()[0]}") from exc
+        if info.is_main:
+            print(f"longtrack train: starting the model from {cfg.train.init_weights} (its step {start.step})")
     if info.is_main:
         atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(config_dict, sort_keys=False))
     if info.enabled:
