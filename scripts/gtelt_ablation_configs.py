@@ -6,8 +6,17 @@ between amounts of training. The inference-time ablations (OSDet online, memory 
 no config: ``longtrack eval --option temporal_transfer=false`` / ``--option memory_length=L``.
 
     python scripts/gtelt_ablation_configs.py --steps 800 --out /tmp/gtelt/ablation-configs \
-        [--variants base osdet egt sgt n5 n20] [--num-workers 2] [--seed 1]
+        [--variants base osdet egt sgt n5 n20] [--num-workers 2] [--seed 1] [--init-from CKPT [--fresh PREFIX ...]]
     longtrack train /tmp/gtelt/ablation-configs/gtelt-egt.yaml --out runs/gtelt-ablation/egt
+
+``--init-from`` (a weights file or checkpoint of the base recipe) makes every variant a fine-tuning
+of one common trained model: each variant's model starts with every tensor of that file whose
+name and shape fit it (the backbone and the encoder always; the decoder layers, head and TCA
+unless the variant changes them) and the variant's own fresh initialisation for the rest (the
+queries when N changes, the cross-attention for EGT). The file ``gtelt-<variant>-init.pt`` next to
+the config holds that start; the config's ``train.init_weights`` names it. ``--fresh PREFIX ...`` starts the tensors under those
+names fresh in every variant (``--fresh decoder.queries``: every variant, the base included,
+learns its N queries from scratch, so the N variants differ only in N).
 
 Variants (``model`` overrides):
     base   N = 10, L = 5, deformable cross-attention, temporal transfer (the shipped recipe)
@@ -22,7 +31,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import torch
 import yaml
+
+from longtrack.checkpoint import load_weights, save_weights
+from longtrack.models.gtelt import GTELT, GTELTConfig
 
 REPO = Path(__file__).resolve().parents[1]
 VARIANTS = {
@@ -48,6 +61,27 @@ def variant_config(base: dict, overrides: dict, steps: int, num_workers: int | N
     return config
 
 
+def fitting_start(start: dict[str, torch.Tensor], model: torch.nn.Module,
+                  fresh_prefixes: tuple[str, ...] = ()) -> tuple[dict, list[str]]:
+    """``model``'s state with every tensor of ``start`` whose name and shape fit it (except those
+    under ``fresh_prefixes``), and the names of the tensors left at ``model``'s own initialisation."""
+    state = model.state_dict()
+    fresh = [k for k, v in state.items()
+             if k not in start or start[k].shape != v.shape or k.startswith(fresh_prefixes)]
+    return {k: (v if k in fresh else start[k].to(v.dtype)) for k, v in state.items()}, fresh
+
+
+def write_init(path: Path, start_file: Path, config: dict, fresh_prefixes: tuple[str, ...] = ()) -> list[str]:
+    """Save the variant's starting weights (see ``fitting_start``); returns the fresh tensors."""
+    loaded = load_weights(start_file, method="gtelt")
+    torch.manual_seed(int(config["train"]["seed"]))  # the variant's fresh parts: as a run of this seed
+    model = GTELT(GTELTConfig.from_dict(config["model"], source=str(path)))
+    state, fresh = fitting_start(loaded.state_dict, model, fresh_prefixes)
+    save_weights(path, method="gtelt", config=config, state_dict=state, step=loaded.step,
+                 source={"init_from": str(start_file), "fresh": fresh})
+    return fresh
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=Path, default=REPO / "configs" / "gtelt-synth.yaml")
@@ -57,6 +91,10 @@ def main() -> None:
     parser.add_argument("--num-workers", type=int, default=None, help="DataLoader workers (default: the base's)")
     parser.add_argument("--seed", type=int, default=None, help="training seed (default: the base's); names "
                         "the files gtelt-<variant>-s<seed>.yaml")
+    parser.add_argument("--init-from", type=Path, default=None,
+                        help="fine-tune every variant from this weights file or checkpoint (see above)")
+    parser.add_argument("--fresh", nargs="+", default=[], metavar="PREFIX",
+                        help="with --init-from: state keys under these prefixes start fresh in every variant")
     args = parser.parse_args()
     with open(args.base, encoding="utf-8") as handle:
         base = yaml.safe_load(handle)
@@ -67,6 +105,12 @@ def main() -> None:
         header = (f"# GTELT ablation '{name}{suffix}': {args.base.name} with model {VARIANTS[name] or '(unchanged)'}, "
                   f"{args.steps} steps\n")
         config = variant_config(base, VARIANTS[name], args.steps, args.num_workers, args.seed)
+        if args.init_from is not None:
+            init = (args.out / f"gtelt-{name}{suffix}-init.pt").resolve()
+            fresh = write_init(init, args.init_from, config, tuple(args.fresh))
+            config["train"]["init_weights"] = str(init)
+            header += (f"# starting from {args.init_from} (every fitting tensor; fresh: "
+                       f"{', '.join(sorted({k.rsplit('.', 1)[0] for k in fresh})) or 'none'})\n")
         body = yaml.safe_dump(config, sort_keys=False)
         path.write_text(header + body, encoding="utf-8")
         print(path)

@@ -25,6 +25,7 @@ import torch
 from tqdm import tqdm
 
 import longtrack
+from longtrack.commands.eval import parse_options
 from longtrack.checkpoint import load_weights, save_weights
 from longtrack.evaluation.oxuva import best_presence_threshold
 from longtrack.synth import make_sequence
@@ -45,7 +46,7 @@ def run_sequence(tracker, seq) -> tuple[np.ndarray, np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tracker", required=True, help="a registered tracker that reads tracker.presence_threshold "
-                                                         "from its weights (globaltrack, procontext)")
+                                                         "from its weights (globaltrack, procontext, gtelt)")
     parser.add_argument("--weights", required=True)
     parser.add_argument("--num", type=int, default=4, help="val sequences 0..N-1")
     parser.add_argument("--num-frames", type=int, default=500, help="frames per sequence (events scaled)")
@@ -54,6 +55,9 @@ def main() -> None:
     parser.add_argument("--model-config", metavar="CONFIG.yaml",
                         help="use the model section of this training config instead of the weights' own "
                              "(e.g. a test-time setting changed after training; the weights must fit it)")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="tracker option for the runs (repeatable), e.g. presence_threshold=0.4 for a tracker "
+                             "whose threshold also steers its tracking (gtelt: it decides activation)")
     parser.add_argument("--half", action="store_true",
                         help="store floating-point tensors as float16 (half the file; loaded back as float32)")
     args = parser.parse_args()
@@ -66,7 +70,7 @@ def main() -> None:
         save_weights(weights, method=loaded.method, config={**loaded.config, "model": model},
                      state_dict=loaded.state_dict, step=loaded.step, source=loaded.provenance)
         loaded = load_weights(weights)
-    tracker = longtrack.create(args.tracker, weights=weights)
+    tracker = longtrack.create(args.tracker, weights=weights, **parse_options(args.option))
     runs, start = [], time.perf_counter()
     for index in range(args.num):
         seq = make_sequence("lt", "val", index, num_frames=args.num_frames)

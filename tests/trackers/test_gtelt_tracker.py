@@ -220,6 +220,18 @@ def test_engine_weights_load_into_the_tracker(tmp_path):
     assert len(pred.box) == 4 and all(np.isfinite(pred.box)) and 0.0 <= pred.score <= 1.0
 
 
+def test_a_tuned_presence_threshold_in_the_weights_is_the_default(tmp_path):
+    cfg = tiny(presence_threshold=0.3)
+    model = GTELTOnBatches(cfg)
+    path = tmp_path / "tuned.pt"
+    save_weights(path, method="gtelt", config={"model": cfg.to_dict(), "tracker": {"presence_threshold": 0.45}},
+                 state_dict=model.state_dict())
+    assert GTELTTracker(weights=str(path)).config.presence_threshold == 0.45
+    assert GTELTTracker(weights=str(path), presence_threshold=0.2).config.presence_threshold == 0.2
+    tracker_for(cfg, tmp_path)  # writes gtelt.pt without a tracker section: the model config's theta
+    assert GTELTTracker(weights=str(tmp_path / "gtelt.pt")).config.presence_threshold == 0.3
+
+
 def test_wrong_files_and_options_are_clear_errors(tmp_path):
     path = tmp_path / "other.pt"
     save_weights(path, method="procontext", config={"model": {}}, state_dict={})

@@ -91,7 +91,8 @@ class GTELTTracker(BaseTracker):
         device: torch device string.
         size: ``"paper"`` or ``"small"`` builds that configuration at random initialisation (for
             timing; weights are then not loaded); None (default) uses the weights' config.
-        presence_threshold: theta; None uses the model config's (paper 0.6).
+        presence_threshold: theta; None uses the weights' tuned one (``scripts/tune_presence.py``), else
+            the model config's (the training theta; paper 0.6).
         position_weight: the assignment's cost per image diagonal of distance to the last centre;
             None uses the model config's.
         temporal_transfer: False tracks as the paper's OSDet ablation; None uses the config's.
@@ -106,8 +107,10 @@ class GTELTTracker(BaseTracker):
                  temporal_transfer: bool | None = None, memory_length: int | None = None):
         super().__init__()
         self.device = torch.device(device)
-        model, _ = build_network("gtelt", GTELT, GTELTConfig, weights, size)
+        model, loaded = build_network("gtelt", GTELT, GTELTConfig, weights, size)
         self.model: GTELT = model.to(self.device).eval()
+        if presence_threshold is None and loaded is not None:  # a theta tuned for these weights, if any
+            presence_threshold = loaded.tracker_config(weights).get("presence_threshold")
         overrides = {k: v for k, v in (("presence_threshold", presence_threshold), ("position_weight", position_weight),
                                        ("temporal_transfer", temporal_transfer), ("memory_length", memory_length))
                      if v is not None}
