@@ -99,6 +99,30 @@ def test_training_forward_equals_one_frame_forward_on_the_first_frame():
     torch.testing.assert_close(seq["pred_boxes"][:, 0], single["boxes"])
 
 
+@pytest.mark.parametrize("template_norm", ["running", "batch"])
+def test_template_norm_in_training(template_norm):
+    """"running": in training the template is normalised with the running statistics (as at
+    inference) and only the frames update them; "batch": the template batch's own statistics."""
+    cfg = tiny(template_norm=template_norm)
+    torch.manual_seed(0)
+    model = GTELTOnBatches(cfg).train()
+    bn = model.encoder.backbone.bn1
+    initial = bn.running_mean.clone()
+    calls = []  # (training, input width, running mean after the call) per call of the first BatchNorm
+    hook = bn.register_forward_hook(lambda module, inputs, output: calls.append(
+        (module.training, inputs[0].shape[-1], module.running_mean.clone())))
+    model(random_batch(cfg, batch=2, length=2))
+    hook.remove()
+    (template_training, template_width, after_template), (frame_training, frame_width, after_frames) = calls
+    assert (template_width, frame_width) == (cfg.template_size // 2, cfg.image_size[0] // 2)  # after conv1
+    assert frame_training and not torch.equal(after_template, after_frames)  # the frames update them
+    if template_norm == "running":
+        assert not template_training and torch.equal(after_template, initial)
+    else:
+        assert template_training and not torch.equal(after_template, initial)
+    assert all(m.training for m in model.modules())  # train mode restored after the template
+
+
 def test_osdet_never_moves_the_trackers():
     cfg = tiny(temporal_transfer=False)
     model = GTELTOnBatches(cfg).eval()

@@ -25,6 +25,11 @@ class GTELTConfig:
     backbone_width: int = 64  # stem / stage-1 width: 64 is the standard ResNet
     backbone_frozen_stages: int = 1  # stem + layer1 frozen (mmdetection's usual fine-tuning)
     backbone_norm_eval: bool = True  # frozen BatchNorm statistics (a pretrained backbone)
+    # Training with learned BatchNorm statistics (backbone_norm_eval False): "running" normalises the
+    # template with the running statistics of the test frames (as a frozen BatchNorm treats both
+    # inputs alike); "batch" with the template batch's own statistics. Inference always uses the
+    # running ones.
+    template_norm: Literal["running", "batch"] = "running"
     # Transformer.
     hidden_dim: int = 256  # c: the linear reduction's output width
     num_heads: int = 8

@@ -14,8 +14,11 @@ frame, gradients flowing through TCA.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
+from torch import nn
 
 from ...errors import LongtrackError
 from ...models.gtelt import GTELT, GTELTConfig, initial_context, select_candidates, transfer_context
@@ -50,7 +53,8 @@ class GTELTOnBatches(GTELT):
         template = self.normalise(batch["template_images"][:, 0])
         images = batch["search_images"]
         batch_size, length = images.shape[:2]
-        z = self.encode_template(template, batch["template_boxes"][:, 0])
+        with _running_statistics(self.encoder.backbone, self.training and self.config.template_norm == "running"):
+            z = self.encode_template(template, batch["template_boxes"][:, 0])
         masks = batch.get("search_masks")
         # Backbone and encoder do not depend on the context: run all frames at once.
         frames = self.encode_image(z["map"].repeat_interleave(length, 0), self.normalise(images.flatten(0, 1)),
@@ -74,6 +78,22 @@ class GTELTOnBatches(GTELT):
                                               use_position=cfg.temporal_transfer)
                 context = transfer_context(self, context, out, selection, cfg.temporal_transfer)
         return {k: torch.stack(v, dim=1) for k, v in collected.items()}
+
+
+@contextlib.contextmanager
+def _running_statistics(module: nn.Module, active: bool):
+    """While ``active``, ``module``'s BatchNorms normalise with their running statistics and do not
+    update them: the template is normalised as the test frames are at inference, and only the
+    frames' batches move the running statistics (the template crops would pull them apart)."""
+    norms = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training] \
+        if active else []
+    try:
+        for m in norms:
+            m.train(False)
+        yield
+    finally:
+        for m in norms:
+            m.train(True)
 
 
 def _frame_slice(value, batch_size: int, length: int, t: int):
