@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import re
 
-import torch
-
 from ..backbones.key_map import AUTHORS_DLA_UNUSED
 from ..errors import LongtrackError
+from . import load_mapped, rename_keys
 from ..models.dmtrack import DMTrack, DMTrackConfig
 
 __all__ = ["UNUSED_PREFIXES", "map_key", "infer_config", "convert"]
@@ -75,19 +74,5 @@ def convert(official: dict, overrides: dict | None = None) -> tuple[dict, dict]:
     config = infer_config(official, overrides)
     if config.reid_dim:
         raise LongtrackError("the authors' checkpoint has no re-id branch: reid_dim must stay 0")
-    model = DMTrack(config)
-    ours = model.state_dict()
-    unknown = sorted(k for k in official if map_key(k) is None)
-    if unknown:
-        raise LongtrackError(f"{len(unknown)} checkpoint key(s) have no counterpart: {', '.join(unknown[:8])}")
-    mapped = {map_key(k): v for k, v in official.items() if map_key(k)}
-    bad = [f"{k} {tuple(v.shape)} vs ours {tuple(ours[k].shape)}"
-           for k, v in mapped.items() if k in ours and tuple(v.shape) != tuple(ours[k].shape)]
-    if bad:
-        raise LongtrackError(f"shape mismatch: {'; '.join(bad[:4])}")
-    missing, extra = sorted(set(ours) - set(mapped)), sorted(set(mapped) - set(ours))
-    if missing or extra:
-        raise LongtrackError(f"checkpoint does not cover the model: missing {missing[:8]}, extra {extra[:8]}")
-    model.load_state_dict({k: v.to(ours[k].dtype) if torch.is_floating_point(v) else v for k, v in mapped.items()},
-                          strict=True)
-    return config.to_dict(), model.state_dict()
+    state_dict = load_mapped(DMTrack(config), rename_keys(official, map_key, UNUSED_PREFIXES))
+    return config.to_dict(), state_dict

@@ -17,6 +17,7 @@ import math
 import re
 
 from ..errors import LongtrackError
+from . import load_mapped, rename_keys
 from ..models.procontext import ProContEXT, ProContEXTConfig
 
 __all__ = ["map_key", "infer_config", "convert"]
@@ -88,21 +89,5 @@ def convert(official: dict, overrides: dict | None = None) -> tuple[dict, dict]:
     that has no counterpart, any shape mismatch, and any of our tensors left unset.
     """
     config = infer_config(official, overrides)
-    model = ProContEXT(config)
-    ours = model.state_dict()
-    unmapped = sorted(k for k in official if map_key(k) is None)
-    if unmapped:
-        raise LongtrackError(f"{len(unmapped)} checkpoint key(s) have no counterpart: {', '.join(unmapped[:8])}")
-    mapped = {map_key(k): v for k, v in official.items()}
-    bad = [f"{k} {tuple(v.shape)} vs ours {tuple(ours[k].shape)}"
-           for k, v in mapped.items() if k in ours and tuple(v.shape) != tuple(ours[k].shape)]
-    if bad:
-        raise LongtrackError(f"shape mismatch: {'; '.join(bad[:4])}")
-    missing = sorted(set(ours) - set(mapped))
-    extra = sorted(set(mapped) - set(ours))
-    if missing or extra:
-        raise LongtrackError(f"checkpoint does not cover the model: missing {missing[:8]}, extra {extra[:8]}")
-    model.load_state_dict({k: v.to(ours[k].dtype) if v.is_floating_point() else v for k, v in mapped.items()},
-                          strict=True)
-    return config.to_dict(), model.state_dict()
+    return config.to_dict(), load_mapped(ProContEXT(config), rename_keys(official, map_key))
 

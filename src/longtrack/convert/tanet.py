@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from ..errors import LongtrackError
+from . import load_mapped, rename_keys
 from ..models.tanet import TANetConfig, TANetGenerator
 
 __all__ = ["UNUSED_PREFIXES", "map_key", "infer_config", "convert"]
@@ -69,19 +70,5 @@ def convert(official: dict, overrides: dict | None = None) -> tuple[dict, dict]:
     any of our tensors left unset.
     """
     config = infer_config(official, overrides)
-    model = TANetGenerator(config)
-    ours = model.state_dict()
-    foreign = sorted(k for k in official if map_key(k) is None and not k.startswith(UNUSED_PREFIXES))
-    if foreign:
-        raise LongtrackError(f"{len(foreign)} checkpoint key(s) have no counterpart: {', '.join(foreign[:8])}")
-    mapped = {map_key(k): v for k, v in official.items() if map_key(k) is not None}
-    bad = [f"{k} {tuple(v.shape)} vs ours {tuple(ours[k].shape)}"
-           for k, v in mapped.items() if k in ours and tuple(v.shape) != tuple(ours[k].shape)]
-    if bad:
-        raise LongtrackError(f"shape mismatch: {'; '.join(bad[:4])}")
-    missing = sorted(set(ours) - set(mapped))
-    extra = sorted(set(mapped) - set(ours))
-    if missing or extra:
-        raise LongtrackError(f"checkpoint does not cover the model: missing {missing[:8]}, extra {extra[:8]}")
-    model.load_state_dict({k: v.to(ours[k].dtype) for k, v in mapped.items()}, strict=True)
-    return {"generator": config.to_dict()}, {f"generator.{k}": v for k, v in model.state_dict().items()}
+    state_dict = load_mapped(TANetGenerator(config), rename_keys(official, map_key, UNUSED_PREFIXES))
+    return {"generator": config.to_dict()}, {f"generator.{k}": v for k, v in state_dict.items()}
