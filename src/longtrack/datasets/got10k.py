@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import LongtrackError
 from .annotation_text import read_flags, read_number_table, read_text
 from .frame_files import list_frames
-from .reader_base import SequenceEntry, check_frames, first_frame_size, no_sequences, read_name_list, split_error
+from .reader_base import SequenceEntry, check_frames, first_box_only, first_frame_size, no_sequences, read_name_list, split_error
 from .sequence import Sequence
 
 SPLITS = ("val", "test", "train")
@@ -59,15 +59,7 @@ def load_sequence(folder: Path, split_name: str = "") -> Sequence:
     image_size = meta.get("resolution") or first_frame_size(frames or [])
 
     if len(boxes) == 1 and frames is not None and len(frames) > 1 and not (folder / "absence.label").exists():
-        # Test split: the first box only. Label it alone; the rest is unknown, not absent.
-        n = len(frames)
-        full = np.full((n, 4), np.nan)
-        full[0] = boxes[0]
-        labelled = np.zeros(n, dtype=bool)
-        labelled[0] = True
-        meta["annotated"] = "first frame only"
-        return Sequence(name=name, frames=frames, boxes=full, absent=np.zeros(n, dtype=bool),
-                        labelled=labelled, image_size=image_size, meta=meta)
+        return first_box_only(name, frames, boxes[0], image_size, meta)  # the test split
 
     n = len(boxes)
     attributes = {}

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from ..errors import LongtrackError
 from .annotation_text import read_text
 from .frame_files import image_size
@@ -58,6 +60,19 @@ def check_frames(frames: list[Path] | None, count: int, where: Path | str, what:
 def first_frame_size(frames: list[Path]) -> tuple[int, int] | None:
     """Image size from the first frame's header, or None without frames."""
     return image_size(frames[0]) if frames else None
+
+
+def first_box_only(name: str, frames: list[Path], first_box, image_size, meta: dict) -> Sequence:
+    """A test-split sequence whose annotation gives the first box only (GOT-10k, TrackingNet): that
+    frame is labelled; the others are unknown, not absent."""
+    n = len(frames)
+    boxes = np.full((n, 4), np.nan)
+    boxes[0] = first_box
+    labelled = np.zeros(n, dtype=bool)
+    labelled[0] = True
+    meta["annotated"] = "first frame only"
+    return Sequence(name=name, frames=frames, boxes=boxes, absent=np.zeros(n, dtype=bool), labelled=labelled,
+                    image_size=image_size, meta=meta)
 
 
 def no_sequences(dataset: str, root: Path, layout: str) -> LongtrackError:

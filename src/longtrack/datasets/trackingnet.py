@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import LongtrackError
 from .annotation_text import read_number_table
 from .frame_files import frame_number, list_frames
-from .reader_base import SequenceEntry, check_frames, first_frame_size, natural_key, no_sequences, split_error
+from .reader_base import SequenceEntry, check_frames, first_box_only, first_frame_size, natural_key, no_sequences, split_error
 from .sequence import Sequence
 
 LAYOUT = "TEST/anno/<seq>.txt + TEST/frames/<seq>/ (or TRAIN_<i>/...), or a chunk folder with anno/ and frames/"
@@ -62,14 +62,7 @@ def load_sequence(chunk: Path, name: str) -> Sequence:
             raise LongtrackError(f"{chunk / 'frames' / name}: frames must be 0.jpg ... {len(frames) - 1}.jpg; "
                                  f"{gap}.jpg is missing")
     if frames and len(boxes) == 1 and len(frames) > 1:
-        n = len(frames)
-        full = np.full((n, 4), np.nan)
-        full[0] = boxes[0]
-        labelled = np.zeros(n, dtype=bool)
-        labelled[0] = True
-        meta["annotated"] = "first frame only"
-        return Sequence(name=name, frames=frames, boxes=full, absent=np.zeros(n, dtype=bool), labelled=labelled,
-                        image_size=first_frame_size(frames), meta=meta)
+        return first_box_only(name, frames, boxes[0], first_frame_size(frames), meta)  # the test split
     frames = check_frames(frames, len(boxes), chunk / "frames" / name, f"lines in {gt_path.name}")
     return Sequence(name=name, frames=frames, boxes=boxes, absent=np.zeros(len(boxes), dtype=bool),
                     image_size=first_frame_size(frames), meta=meta)
