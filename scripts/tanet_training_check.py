@@ -4,6 +4,7 @@
     OMP_NUM_THREADS=1 python scripts/tanet_training_check.py overfit --samples 8 --steps 150
     OMP_NUM_THREADS=1 python scripts/tanet_training_check.py score --weights src/longtrack/weights/tanet-synth.pt
     OMP_NUM_THREADS=1 python scripts/tanet_training_check.py continue --checkpoint RUN/checkpoint.pt --steps 240
+    OMP_NUM_THREADS=1 python scripts/tanet_training_check.py scratch --steps 400 --set model.decoder_init=unit
     python scripts/tanet_training_check.py prior
 
 * ``overlay``: training samples exactly as the method makes them (flip, colour, absent frames),
@@ -17,11 +18,15 @@
   target's box and the other objects' boxes (``tanet_metrics.map_scores``).
 * ``continue``: a training run's generator (and its Adagrad state, from a ``checkpoint.pt``)
   trained further with the BCE alone on the samples that follow the run's, scored as ``score``.
+* ``scratch``: a fresh generator trained with the BCE alone (``--set`` changes the config, e.g.
+  ``model.decoder_init``, ``optim.name``, ``optim.lr``) on the method's sample stream, scored as
+  ``score`` every ``--every`` steps, with running and with per-frame BatchNorm statistics.
 * ``prior``: the BCE of a constant map and of an objectness oracle on the training videos.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 
@@ -41,9 +46,9 @@ from longtrack.train.methods.tanet_metrics import map_scores
 from longtrack.train.optim import build_optimizer
 
 
-def bce_only_setup(config: str, motion_frames: int | None = None):
+def bce_only_setup(config: str, motion_frames: int | None = None, overrides: list[str] | None = None):
     """The method's training setup with ``adversarial: none`` (the generator and the BCE)."""
-    d = config_to_dict(load_config(config))
+    d = config_to_dict(load_config(config, overrides))
     d["model"]["adversarial"] = "none"
     if motion_frames is not None:
         d["model"]["motion_frames"] = motion_frames
@@ -134,12 +139,16 @@ def val_frames(generator: TANetGenerator, num_videos: int, per_video: int):
 
 
 @torch.no_grad()
-def val_scores(generator: TANetGenerator, frames) -> dict:
+def val_scores(generator: TANetGenerator, frames, bn: str = "running") -> dict:
+    """``bn``: ``"running"`` (eval mode, batches of 8) or ``"batch"`` (each frame alone with its
+    own BatchNorm statistics, as the tracker runs ``test_bn: batch``)."""
     frame, target, clip, target_masks, object_masks = frames
     was_training = generator.training
     generator.eval()
-    logits = torch.cat([generator(frame[i:i + 8], target[i:i + 8], clip[i:i + 8])["attention_logits"][:, 0]
-                        for i in range(0, len(frame), 8)]).numpy()
+    chunk = 8 if bn == "running" else 1
+    with batch_statistics(generator) if bn == "batch" else contextlib.nullcontext():
+        logits = torch.cat([generator(frame[i:i + chunk], target[i:i + chunk], clip[i:i + chunk])["attention_logits"][:, 0]
+                            for i in range(0, len(frame), chunk)]).numpy()
     generator.train(was_training)
     # The same maps' mean, shown for every frame: what position alone (border effects, a
     # centre bias) scores. A map that sees the target beats it.
@@ -196,6 +205,32 @@ def continue_bce(args) -> None:
         torch.save({"generator": model.generator.state_dict()}, args.save)
 
 
+def scratch(args) -> None:
+    """A fresh generator, BCE only, on the stream of samples a run of this config draws."""
+    torch.manual_seed(args.seed)
+    cfg, setup = bce_only_setup(args.config, overrides=args.set)
+    model, criterion = setup.model, setup.criterion
+    optimizer = build_optimizer(model, cfg.optim)
+    frames = val_frames(model.generator, args.videos, args.per_video)
+    batch_size = cfg.train.batch_size
+    bces, start = [], time.time()
+    for k in range(1, args.steps + 1):
+        batch = collate_tanet([setup.dataset[(0, (k - 1) * batch_size + i)] for i in range(batch_size)])
+        model.train()
+        losses = criterion(model(batch), batch)
+        optimizer.zero_grad(set_to_none=True)
+        losses["loss"].backward()
+        optimizer.step()
+        bces.append(float(losses["bce"].detach()))
+        if k % args.every == 0 or k == args.steps:
+            print(json.dumps({"step": k, "train_bce": round(float(np.mean(bces[-args.every:])), 4),
+                              "s_per_step": round((time.time() - start) / k, 2),
+                              "running_bn": val_scores(model.generator, frames),
+                              "batch_bn": val_scores(model.generator, frames, "batch")}), flush=True)
+    if args.save:
+        torch.save({"generator": model.generator.state_dict()}, args.save)
+
+
 def prior(args) -> None:
     """The BCE of the best maps that ignore the target's identity, from box masks alone (no
     rendering): a constant map, and an objectness oracle (one value on every object's box,
@@ -242,16 +277,23 @@ def main() -> None:
     p.add_argument("--every", type=int, default=25)
     p.add_argument("--motion-frames", type=int, default=1, help="maps per sample (the config has 3)")
     p.add_argument("--seed", type=int, default=0)
-    for name in ("score", "continue"):
+    for name in ("score", "continue", "scratch"):
         p = sub.add_parser(name)
         p.add_argument("--videos", type=int, default=8)
         p.add_argument("--per-video", type=int, default=6)
     sub.choices["score"].add_argument("--weights", default="src/longtrack/weights/tanet-synth.pt",
                                       help="'none': a random generator (seeded by --seed)")
     sub.choices["score"].add_argument("--seed", type=int, default=0)
+    p = sub.choices["continue"]
     p.add_argument("--checkpoint", required=True, help="checkpoint.pt of a tanet training run")
     p.add_argument("--steps", type=int, default=240)
     p.add_argument("--every", type=int, default=60)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--save", default=None, help="write the generator's state_dict here")
+    p = sub.choices["scratch"]
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    p.add_argument("--steps", type=int, default=400)
+    p.add_argument("--every", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--save", default=None, help="write the generator's state_dict here")
     p = sub.add_parser("prior")
@@ -261,7 +303,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    {"overlay": overlay, "overfit": overfit, "score": score, "continue": continue_bce, "prior": prior}[args.command](args)
+    {"overlay": overlay, "overfit": overfit, "score": score, "continue": continue_bce, "scratch": scratch,
+     "prior": prior}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,28 @@ def test_each_phase_moves_only_its_network():
     assert int(model(batch)["phase"]) == 0 and int(model.iteration) == 4  # eval does not count
 
 
+def test_unit_decoder_init_keeps_the_map_input_dependent():
+    """PyTorch's default init shrinks the affine decoder's signal ~2x per layer (the map starts
+    constant); ``decoder_init: unit`` gives each transposed conv weights of variance
+    1 / (in_channels * k * k) and zero bias, so the map varies with its input from the start."""
+    g = TANetConfig(width=4, input_size=128, output_size=128)
+    torch.manual_seed(0)
+    x, t, c = torch.rand(2, 3, 128, 128), torch.rand(2, 3, 128, 128), torch.rand(2, 3, 3, 128, 128)
+    spread = {}
+    for mode in ("default", "unit"):
+        torch.manual_seed(0)
+        generator = TANetGAN(ModelConfig(generator=g, adversarial="none", decoder_init=mode)).generator.eval()
+        with torch.no_grad():
+            spread[mode] = float(generator(x, t, c)["logits"].std(dim=(2, 3)).mean())
+        if mode == "unit":
+            first, head = generator.decoder[0], generator.head
+            assert float(first.weight.std()) == pytest.approx((first.weight.shape[0] * 9) ** -0.5, rel=0.05)
+            assert float(head.weight.std()) == pytest.approx(head.weight.shape[0] ** -0.5, rel=0.5)
+            assert all(float(m.bias.abs().max()) == 0.0 for m in [*generator.decoder, head]
+                       if isinstance(m, torch.nn.ConvTranspose2d))
+    assert spread["default"] < 0.05 and spread["unit"] > 10 * spread["default"]
+
+
 def test_box_mask_hand_checked():
     mask = box_mask((10, 0, 20, 10), (40, 20), 4)  # frame 40x20 -> 4x4 cells of 10x5 pixels
     expected = np.zeros((4, 4), np.float32)
