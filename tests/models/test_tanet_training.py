@@ -112,6 +112,32 @@ def test_unit_decoder_init_keeps_the_map_input_dependent():
     assert spread["default"] < 0.05 and spread["unit"] > 10 * spread["default"]
 
 
+def test_init_generator_starts_a_gan_run_from_a_bce_run(tmp_path):
+    """Table IV variants fine-tuned from one BCE-only generator: ``model.init_generator`` loads its
+    generator (the file has no discriminators) and refuses a generator of another shape."""
+    from longtrack.checkpoint import save_weights
+    from longtrack.train.methods.tanet import build
+
+    g = {"width": 4, "input_size": 128, "output_size": 128}
+    torch.manual_seed(1)
+    bce = TANetGAN(ModelConfig(generator=TANetConfig(**g), adversarial="none"))
+    path = tmp_path / "bce.pt"
+    save_weights(path, method="tanet", config={"model": {"generator": g, "adversarial": "none"}},
+                 state_dict=bce.state_dict(), step=7)
+    cfg = {"method": "tanet", "model": {"generator": g, "adversarial": "both", "init_generator": str(path),
+                                        "eval_samples": 0},
+           "data": {"sources": [{"name": "synthetic", "preset": "mini", "frame_size": [160, 120],
+                                 "num_sequences": 2, "cache": 2}]},
+           "optim": {"name": "adagrad", "lr": 1.0e-3, "weight_decay": 0.0}}
+    model = build(config_from_dict(cfg), torch.device("cpu")).model
+    assert model.appearance is not None and model.motion is not None
+    for key, value in bce.generator.state_dict().items():
+        assert torch.equal(model.generator.state_dict()[key], value), key
+    cfg["model"]["generator"] = dict(g, width=8)
+    with pytest.raises(Exception, match="init_generator"):
+        build(config_from_dict(cfg), torch.device("cpu"))
+
+
 def test_box_mask_hand_checked():
     mask = box_mask((10, 0, 20, 10), (40, 20), 4)  # frame 40x20 -> 4x4 cells of 10x5 pixels
     expected = np.zeros((4, 4), np.float32)

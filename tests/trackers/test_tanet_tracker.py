@@ -192,6 +192,12 @@ def test_weights_round_trip_and_registry(tmp_path):
                            model(x, x, x[:, None].expand(1, 3, 3, 128, 128))["attention"])
     tracker = longtrack.create("tanet:kcf", weights=str(path))
     assert isinstance(tracker, TANetTracker) and tracker.name == "tanet:kcf"
+    assert tracker.attention_threshold == 0.5  # no tuned value in the file: the default
+    tuned = tmp_path / "tuned.pt"
+    save_weights(tuned, method="tanet", config={"model": {"generator": config.to_dict()},
+                                                "tracker": {"attention_threshold": 0.2}}, state_dict=state)
+    assert longtrack.create("tanet:kcf", weights=str(tuned)).attention_threshold == 0.2
+    assert longtrack.create("tanet:kcf", weights=str(tuned), attention_threshold=0.4).attention_threshold == 0.4
     assert get_tracker_spec("tanet:csrt").options == {"local_tracker": "csrt"}
     save_weights(tmp_path / "other.pt", method="procontext", config={}, state_dict={})
     with pytest.raises(LongtrackError, match="procontext"):

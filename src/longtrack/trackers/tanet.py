@@ -54,6 +54,8 @@ from .tanet_search import Region, SimilarityView, TemplateCheck, attention_regio
 
 __all__ = ["TANetTracker", "TANetState", "load_generator"]
 
+DEFAULT_ATTENTION_THRESHOLD = 0.5  # a region is where the map says "target" (p > 0.5)
+
 
 @dataclass
 class TANetState:
@@ -80,7 +82,9 @@ class TANetTracker(BaseTracker):
             ``local_options``: passed to its ``create``.
         size: ``"paper"`` / ``"small"`` builds that generator at random initialisation (timing).
         beta1, beta2: Algorithm 2's confidence threshold and patience (0.8, 5).
-        attention_threshold, max_regions, min_region_pixels: map -> candidate regions.
+        attention_threshold, max_regions, min_region_pixels: map -> candidate regions
+            (``attention_threshold`` default: the weights' ``tracker`` section, written by
+            ``scripts/tanet_attention_quality.py --write``, else 0.5).
         redetect_threshold: confidence a global candidate needs (default: beta1).
         verify, verify_threshold: ``"auto"`` (default), ``"candidates"``, ``"template"`` or
             ``"none"`` (the paper's rule), and the NCC with the first-frame target a verified
@@ -91,7 +95,7 @@ class TANetTracker(BaseTracker):
 
     def __init__(self, weights: str | None = None, device: str = "cpu", *, local_tracker: str = "classic-lt",
                  local_weights: str | None = None, local_options: dict | None = None, size: str | None = None,
-                 beta1: float = 0.8, beta2: int = 5, attention_threshold: float = 0.5, max_regions: int = 3,
+                 beta1: float = 0.8, beta2: int = 5, attention_threshold: float | None = None, max_regions: int = 3,
                  min_region_pixels: int = 2, redetect_threshold: float | None = None, verify: str = "auto",
                  verify_threshold: float = 0.5):
         super().__init__()
@@ -101,7 +105,11 @@ class TANetTracker(BaseTracker):
             raise LongtrackError(f"tanet: beta2 and max_regions must be >= 1, got {beta2}, {max_regions}")
         self.name = f"tanet:{local_tracker}"
         self.device = torch.device(device)
-        self.generator = load_generator(weights, size).to(self.device).eval()
+        generator, loaded = _load(weights, size)
+        self.generator = generator.to(self.device).eval()
+        if attention_threshold is None:  # tuned for these weights on the val split, else the default
+            tuned = loaded.tracker_config(weights).get("attention_threshold") if loaded else None
+            attention_threshold = DEFAULT_ATTENTION_THRESHOLD if tuned is None else tuned
         self.config: TANetConfig = self.generator.config
         self.local_name, self.local_weights = local_tracker, local_weights
         self.local_options = dict(local_options or {})
@@ -274,9 +282,13 @@ class _GeneratorFileConfig:
         return TANetConfig.from_dict(values.get("generator") or {}, source=f"{source} generator")
 
 
+def _load(weights: str | None, size: str | None = None):
+    holder, loaded = build_network("tanet", _GeneratorFile, _GeneratorFileConfig, weights, size,
+                                   skip_prefixes=("appearance.", "motion.", "iteration"))
+    return holder.generator, loaded
+
+
 def load_generator(weights: str | None, size: str | None = None) -> TANetGenerator:
     """The generator of a TANet weights file (training run or converted), or a random one
     (``weights=None``: small, with a warning; ``size="paper"|"small"``: for timing)."""
-    holder, _ = build_network("tanet", _GeneratorFile, _GeneratorFileConfig, weights, size,
-                              skip_prefixes=("appearance.", "motion.", "iteration"))
-    return holder.generator
+    return _load(weights, size)[0]

@@ -18,12 +18,14 @@ state is per parameter), so this equals the authors' three Adagrad optimizers (l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ...checkpoint import load_weights
 from ...errors import LongtrackError
 from ...models.tanet import TANetConfig, TANetGenerator
 from ...models.tanet_discriminators import AppearanceDiscriminator, MotionDiscriminator
@@ -52,6 +54,10 @@ class ModelConfig:
     # affine layers shrink the signal ~2x each (logits' spatial std ~0.008 at init: a constant
     # map); "unit" = variance-preserving normal init, zero biases (see init_decoder).
     decoder_init: Literal["default", "unit"] = "default"
+    # A TANet weights file whose generator starts this run (its discriminators, if any, are not
+    # used): the Table IV variants fine-tuned from one BCE-trained generator. ``train.init_weights``
+    # cannot do it: it loads the whole model strictly, and a BCE-only run has no discriminators.
+    init_generator: str | None = None
     eval_samples: int = 32  # validation samples for evaluate() (0: none)
 
     def __post_init__(self):
@@ -213,11 +219,24 @@ def _make_evaluate(cfg, model: TANetGAN):
     return evaluate
 
 
+def _load_generator(generator: TANetGenerator, path: str) -> None:
+    loaded = load_weights(Path(path).expanduser(), method="tanet")
+    state = {k[len("generator."):]: v for k, v in loaded.state_dict.items() if k.startswith("generator.")}
+    try:
+        generator.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise LongtrackError(f"model.init_generator {path}: its generator does not fit the config's: "
+                             f"{str(exc).splitlines()[0]}") from exc
+    print(f"longtrack train: generator from {path} (its step {loaded.step})")
+
+
 def build(cfg, device) -> TrainingSetup:
     mc: ModelConfig = cfg.model
     if mc is None:
         raise LongtrackError("method tanet needs a model section")
     model = TANetGAN(mc)
+    if mc.init_generator:
+        _load_generator(model.generator, mc.init_generator)
     g = mc.generator
     dataset = TANetSamples(cfg.data, cfg.train.seed, input_size=g.input_size, output_size=g.output_size,
                            num_frames=model.num_frames)
