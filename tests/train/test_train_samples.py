@@ -214,3 +214,26 @@ def test_synthetic_multi_instance_pairs_carry_every_shared_instance():
         np.testing.assert_allclose(boxes[0], sample["search_boxes"][0], atol=1e-4)
     assert a["target_id"] == b["target_id"]  # samples_per_video=2: samples 0 and 1 share a video
     assert data.num_identities == 3 * 64
+
+
+def test_any_instance_can_be_the_target():
+    crop = ViewConfig(factor=3.0, size=64)
+    source = SourceConfig("synthetic", frame_size=(128, 96), num_sequences=2)
+    own = TrackingSamples(_data(sources=(source,), templates=(crop,), search=crop, instances=True), seed=0)
+    data = TrackingSamples(_data(sources=(source,), templates=(crop,), search=crop, instances=True,
+                                 targets="instances"), seed=0)
+    video = data.sources[0].video(0)
+    assert video.target_identity in video.instance_ids and len(video.instance_ids) > 1
+    other = int(next(i for i in video.instance_ids if i != video.target_identity))
+    moved = video.with_target(other)
+    assert moved.target_identity == other and moved.instances(int(np.argmax(moved.target_visible)))[1][0] == other
+    np.testing.assert_array_equal(moved.instance_ids, video.instance_ids)
+    targets = set()
+    for index in range(24):
+        sample = data[(0, index)]
+        ids = sample["search_instance_ids"][0]
+        assert ids[0] == sample["target_id"]  # the drawn object is the sample's target ...
+        np.testing.assert_allclose(sample["search_instance_boxes"][0][0], sample["search_boxes"][0], atol=1e-4)
+        targets.add(int(sample["target_id"]))
+    assert len(targets) > 2  # ... and not always the video's own
+    assert {int(own[(0, i)]["target_id"]) for i in range(24)} <= {0, 64}

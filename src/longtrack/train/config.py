@@ -88,6 +88,10 @@ class DataConfig:
     kind: Literal["pair", "sequence", "multi_instance"] = "pair"
     samples_per_epoch: int = 10000  # an epoch is this many samples (seeds the per-sample RNG)
     samples_per_video: int = 1  # consecutive samples drawn from one video (cheaper, less varied)
+    # Whose box a sample tracks: "video" the video's own target; "instances" any annotated object
+    # of the video, with a probability proportional to the frames it is visible in (the synthetic
+    # world annotates every object; a dataset on disk only its target).
+    targets: Literal["video", "instances"] = "video"
     templates: tuple[ViewConfig, ...] = (ViewConfig(factor=2.0, size=128),)
     template_frames: int = 1
     search: ViewConfig = ViewConfig(factor=4.0, size=256, scale_jitter=0.25, center_jitter=3.0)

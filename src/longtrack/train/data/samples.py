@@ -61,6 +61,10 @@ class TrackingSamples(torch.utils.data.Dataset):
         for _ in range(MAX_TRIES):
             source = self.sources[video_rng.choice(len(self.sources), p=self.source_probs)]
             video = source.video(int(video_rng.integers(len(source))))
+            if self.cfg.targets == "instances":  # any object, as often as it is visible
+                frames = video.instance_frames.astype(np.float64)
+                if frames.sum() > 0:
+                    video = video.with_target(int(video_rng.choice(video.instance_ids, p=frames / frames.sum())))
             picked = self._pick_frames(video, rng)
             if picked is not None:
                 return self._make_sample(video, *picked, rng)

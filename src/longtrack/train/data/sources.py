@@ -20,12 +20,17 @@ MAX_OBJECTS_PER_VIDEO = 64
 
 
 class Video(Protocol):
-    """One training video. ``target_boxes`` is ``(N, 4)`` xywh, ``target_visible`` ``(N,)`` bool."""
+    """One training video. ``target_boxes`` is ``(N, 4)`` xywh, ``target_visible`` ``(N,)`` bool.
+    ``instance_ids`` lists every annotated instance (the target among them) and
+    ``instance_frames`` the number of frames each is visible in; ``with_target(i)`` is the same
+    video with instance ``i`` as its target (``data.targets: instances``)."""
 
     name: str
     target_boxes: np.ndarray
     target_visible: np.ndarray
     target_identity: int
+    instance_ids: np.ndarray
+    instance_frames: np.ndarray
 
     def __len__(self) -> int: ...
 
@@ -35,6 +40,8 @@ class Video(Protocol):
     def instances(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Visible instances in frame ``index``: ``(M, 4)`` xywh boxes, ``(M,)`` int64 identities,
         the target first when it is visible."""
+
+    def with_target(self, identity: int) -> "Video": ...
 
 
 class VideoSource(Protocol):
@@ -50,22 +57,37 @@ def _valid_boxes(boxes: np.ndarray) -> np.ndarray:
 
 
 class _SyntheticVideo:
-    def __init__(self, seq, index: int):
-        self._seq = seq
+    def __init__(self, seq, index: int, target: int | None = None):
+        """``target``: the identity (as in ``instance_ids``) of the object to track; None: the
+        sequence's own target."""
+        self._seq, self._index = seq, index
         self.name = f"synthetic-{index}"
-        self.target_boxes = np.asarray(seq.boxes, dtype=np.float64).reshape(-1, 4)
-        self.target_visible = ~np.asarray(seq.absent, dtype=bool) & _valid_boxes(self.target_boxes)
         offset = index * MAX_OBJECTS_PER_VIDEO
-        objects = sorted(seq.objects, key=lambda o: not o.is_target)  # the target first
+        objects = seq.objects
         for obj in objects:
             if not 0 <= int(obj.identity) < MAX_OBJECTS_PER_VIDEO:
                 raise LongtrackError(f"{self.name}: object identity {obj.identity} outside "
                                      f"[0, {MAX_OBJECTS_PER_VIDEO})")
+        own = None if target is None else int(target) - offset  # the object's identity in the sequence
+        if own is not None and not any(int(o.identity) == own for o in objects):
+            raise LongtrackError(f"{self.name}: no object with identity {target}")
+        # The target first.
+        objects = sorted(objects, key=lambda o: not o.is_target if own is None else int(o.identity) != own)
         self._ids = np.array([offset + int(o.identity) for o in objects], dtype=np.int64)
         self._boxes = np.stack([np.asarray(o.boxes, dtype=np.float64).reshape(-1, 4) for o in objects])
         self._visible = np.stack([np.asarray(o.visible, dtype=bool) for o in objects]) & np.stack(
             [_valid_boxes(b) for b in self._boxes])
         self.target_identity = int(self._ids[0])
+        if target is None:  # the sequence's ground truth (absence as the benchmark defines it)
+            self.target_boxes = np.asarray(seq.boxes, dtype=np.float64).reshape(-1, 4)
+            self.target_visible = ~np.asarray(seq.absent, dtype=bool) & _valid_boxes(self.target_boxes)
+        else:
+            self.target_boxes, self.target_visible = self._boxes[0], self._visible[0]
+        order = np.argsort(self._ids)
+        self.instance_ids, self.instance_frames = self._ids[order], self._visible.sum(axis=1)[order]
+
+    def with_target(self, identity: int) -> "_SyntheticVideo":
+        return _SyntheticVideo(self._seq, self._index, int(identity))
 
     def __len__(self) -> int:
         return len(self.target_boxes)
@@ -105,6 +127,13 @@ class _DatasetVideo:
         self.target_boxes = seq.boxes
         self.target_visible = ~seq.absent & seq.labelled & _valid_boxes(seq.boxes)
         self.target_identity = identity
+        self.instance_ids = np.array([identity], dtype=np.int64)  # a dataset annotates its target only
+        self.instance_frames = np.array([self.target_visible.sum()])
+
+    def with_target(self, identity: int) -> "_DatasetVideo":
+        if identity != self.target_identity:
+            raise LongtrackError(f"{self.name}: instance {identity} is not annotated (only the target is)")
+        return self
 
     def __len__(self) -> int:
         return len(self._seq)
@@ -166,6 +195,11 @@ class _ShiftedVideo:
         self.target_boxes = video.target_boxes
         self.target_visible = video.target_visible
         self.target_identity = video.target_identity + offset
+        self.instance_ids = video.instance_ids + offset
+        self.instance_frames = video.instance_frames
+
+    def with_target(self, identity: int) -> "_ShiftedVideo":
+        return _ShiftedVideo(self._video.with_target(identity - self.offset), self.offset)
 
     def __len__(self) -> int:
         return len(self._video)
