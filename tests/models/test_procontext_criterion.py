@@ -56,3 +56,31 @@ def test_weights_are_owned_by_the_criterion():
     batch = {"search_boxes": torch.tensor([[8.0, 8.0, 16.0, 16.0]] * 2), "search_images": torch.zeros(2, 3, 32, 32)}
     only_l1 = ProContEXTCriterion(focal_weight=0.0, giou_weight=0.0, l1_weight=1.0)(outputs, batch)
     assert only_l1["loss"].item() == pytest.approx(only_l1["l1"].item())
+
+
+def test_regress_at_target_reads_the_box_at_the_true_centre_cell():
+    # target (16, 16, 32, 32) px of 64: centre cell (2, 2) of the 4 x 4 map; the score maximum is at
+    # cell (0, 0), whose box is far off, while cell (2, 2) holds the exact box.
+    score_map = torch.full((1, 1, 4, 4), 0.1)
+    score_map[0, 0, 0, 0] = 0.9
+    size_map = torch.full((1, 2, 4, 4), 0.9)
+    size_map[0, :, 2, 2] = 0.5
+    offset_map = torch.zeros(1, 2, 4, 4)
+    outputs = {"score_map": score_map, "size_map": size_map, "offset_map": offset_map,
+               "pred_boxes": torch.tensor([[0.0, 0.0, 0.9, 0.9]])}  # what decode_center gives: cell (0, 0)
+    batch = {"search_boxes": torch.tensor([[16.0, 16.0, 32.0, 32.0]]),
+             "search_images": torch.zeros(1, 3, 64, 64, dtype=torch.uint8)}
+    at_target = ProContEXTCriterion(regress_at="target")(outputs, batch)
+    assert at_target["giou"].item() == pytest.approx(0.0, abs=1e-6) and at_target["l1"].item() == pytest.approx(0.0, abs=1e-6)
+    at_prediction = ProContEXTCriterion()(outputs, batch)
+    assert at_prediction["giou"].item() > 0.5 and at_prediction["l1"].item() > 0.1
+    assert at_target["iou"].item() == at_prediction["iou"].item() < 0.5  # the metric stays at the maximum
+    # a wrong size at the centre cell: only that cell's size gets a gradient
+    size_map = size_map.clone()
+    size_map[0, :, 2, 2] = 0.4
+    size_map.requires_grad_(True)
+    ProContEXTCriterion(regress_at="target")({**outputs, "size_map": size_map}, batch)["loss"].backward()
+    grad = size_map.grad.abs().sum(dim=1)[0]
+    assert grad[2, 2] > 0 and grad.sum() == grad[2, 2]
+    with pytest.raises(ValueError, match="regress_at"):
+        ProContEXTCriterion(regress_at="centre")

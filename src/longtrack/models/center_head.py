@@ -11,7 +11,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["CenterHead", "decode_center", "hann_window"]
+__all__ = ["CenterHead", "decode_center", "box_at_cells", "hann_window"]
 
 
 def _conv_bn_relu(in_channels: int, out_channels: int) -> nn.Sequential:
@@ -62,15 +62,21 @@ def decode_center(score_map: torch.Tensor, size_map: torch.Tensor, offset_map: t
     Returns:
         ``boxes [B, 4]`` as (cx, cy, w, h) in [0, 1] of the search crop, ``max_score [B]``.
     """
-    feat = score_map.shape[-1]
     max_score, idx = score_map.flatten(1).max(dim=1, keepdim=True)  # first maximum on ties
+    return box_at_cells(size_map, offset_map, idx), max_score.squeeze(1)
+
+
+def box_at_cells(size_map: torch.Tensor, offset_map: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Boxes ``[B, 4]`` (cx, cy, w, h in [0, 1] of the crop) read at flat cell indices ``idx``
+    ``[B, 1]`` (row-major, ``row * F + column``): centre = (cell + offset) / F, size from the map."""
+    feat = size_map.shape[-1]
     gather_idx = idx.unsqueeze(1).expand(-1, 2, -1)
     size = size_map.flatten(2).gather(2, gather_idx).squeeze(-1)
     offset = offset_map.flatten(2).gather(2, gather_idx).squeeze(-1)
     cell_x = (idx % feat).to(offset.dtype)
     cell_y = torch.div(idx, feat, rounding_mode="floor").to(offset.dtype)
     centre = torch.cat([cell_x + offset[:, :1], cell_y + offset[:, 1:]], dim=1) / feat
-    return torch.cat([centre, size], dim=1), max_score.squeeze(1)
+    return torch.cat([centre, size], dim=1)
 
 
 def hann_window(size: int, device=None, dtype=torch.float32) -> torch.Tensor:

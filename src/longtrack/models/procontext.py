@@ -45,6 +45,9 @@ class ProContEXTConfig:
     # ce_keep_ratios (authors: CE_START_EPOCH 20, CE_WARM_EPOCH 80 of 300 epochs).
     ce_start: float = 20 / 300
     ce_end: float = 100 / 300
+    # Training only: where the loss reads the box, "prediction" (the authors': at the predicted
+    # score maximum) or "target" (at the true centre cell); see ProContEXTCriterion.
+    regress_at: str = "prediction"
     mean: tuple[float, float, float] = field(default=(0.485, 0.456, 0.406))  # ImageNet, RGB
     std: tuple[float, float, float] = field(default=(0.229, 0.224, 0.225))
 
@@ -57,6 +60,8 @@ class ProContEXTConfig:
             raise LongtrackError("procontext config: template_factors must not be empty")
         if len(self.mean) != 3 or len(self.std) != 3:
             raise LongtrackError("procontext config: mean and std need 3 values (R, G, B)")
+        if self.regress_at not in ("prediction", "target"):
+            raise LongtrackError(f"procontext config: regress_at must be 'prediction' or 'target', got {self.regress_at!r}")
         if not 0.0 <= self.ce_start <= self.ce_end <= 1.0:
             raise LongtrackError(f"procontext config: need 0 <= ce_start <= ce_end <= 1, got "
                                  f"{self.ce_start}, {self.ce_end}")

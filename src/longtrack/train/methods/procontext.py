@@ -156,7 +156,9 @@ class _RememberedFrames:
 
 
 def build(cfg: TrainConfig, device) -> TrainingSetup:
-    """The model, criterion (focal + 2 GIoU + 5 L1) and triplet samples of ``cfg``."""
+    """The model, criterion (focal + 2 GIoU + 5 L1, box read where ``model.regress_at`` says) and
+    triplet samples of ``cfg``."""
     model = ProContEXTOnBatches(cfg.model)
-    return TrainingSetup(model=model, criterion=ProContEXTCriterion(), dataset=TripletSamples(cfg),
+    return TrainingSetup(model=model, criterion=ProContEXTCriterion(regress_at=cfg.model.regress_at),
+                         dataset=TripletSamples(cfg),
                          collate_fn=collate_samples)
