@@ -92,6 +92,25 @@ def test_an_existing_run_is_not_overwritten_and_a_changed_config_not_resumed(tmp
     assert [r["step"] for r in _log(out)] == [1, 2, 3, 4, 5, 6]
 
 
+def test_a_run_from_before_an_option_existed_resumes_at_its_default(tmp_path, write_config):
+    # A checkpoint written before an option was added lacks its key; the option's default keeps
+    # the old behaviour, so the run resumes. A saved value that differs is still refused.
+    config, out = write_config(train={"steps": 2}), tmp_path / "run"
+    train(config, out)
+    ckpt_path = out / "checkpoint.pt"
+    ckpt = torch.load(ckpt_path, weights_only=True)
+    assert "grad_clip" in ckpt["config"]["train"]
+    del ckpt["config"]["train"]["grad_clip"]
+    torch.save(ckpt, ckpt_path)
+    train(write_config("longer.yaml", train={"steps": 3}), out, resume=True)
+    assert [r["step"] for r in _log(out)] == [1, 2, 3]
+    ckpt = torch.load(ckpt_path, weights_only=True)
+    ckpt["config"]["train"]["grad_clip"] = 123.0
+    torch.save(ckpt, ckpt_path)
+    with pytest.raises(LongtrackError, match="config changed in train.grad_clip"):
+        train(write_config("longest.yaml", train={"steps": 4}), out, resume=True)
+
+
 def test_set_changes_a_value_and_resume_keeps_to_it(tmp_path, write_config, capsys):
     import yaml
 
