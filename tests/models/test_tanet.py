@@ -12,6 +12,7 @@ from longtrack.convert.tanet import UNUSED_PREFIXES, convert, map_key
 from longtrack.errors import LongtrackError
 from longtrack.models.tanet import TANetConfig, TANetGenerator, batch_statistics, decoder_plan
 from longtrack.models.tanet_discriminators import AppearanceDiscriminator, MotionDiscriminator
+from longtrack.train.methods.tanet import init_decoder
 
 # Shapes of the authors' unused classifiers at paper width (built by their __init__, never run).
 PAPER_UNUSED = {"encoder.fc.weight": (1000, 512), "encoder.fc.bias": (1000,),
@@ -141,6 +142,26 @@ def test_small_shapes_gradients_and_clip_lengths():
     assert model.encoder.conv1.weight.grad.abs().sum() > 0 and model.motion.conv1.weight.grad.abs().sum() > 0
     with pytest.raises(LongtrackError, match="time steps"):
         model(frame, frame, torch.rand(2, 5, 3, 128, 128))
+
+
+def test_target_only_adds_a_frame_independent_map():
+    """The decoder is affine (the authors' cfg['D'], no activation), so the logits are
+    A(frame, clip) + B(target): changing the target patch adds the same map to every frame. The
+    generator cannot compare the target with the frame; its maps can only light what the frame
+    and the clip make salient (docs/methods/tanet.md, "Why the generator cannot find the target")."""
+    torch.manual_seed(0)
+    model = TANetGenerator(TANetConfig(width=4, input_size=128, output_size=64)).eval()
+    init_decoder(model, "unit")  # a map that varies with its inputs (the default init's barely does)
+    frames, targets = torch.rand(2, 3, 128, 128), torch.rand(2, 3, 128, 128)
+    clips = torch.rand(2, 3, 3, 128, 128)
+    with torch.no_grad():
+        logits = [[model(frames[f:f + 1], targets[t:t + 1], clips[f:f + 1])["logits"] for t in range(2)]
+                  for f in range(2)]
+    change = [logits[f][1] - logits[f][0] for f in range(2)]  # what swapping the target adds
+    scale = float(logits[0][0].std())
+    assert float((logits[1][0] - logits[0][0]).std()) > 0.1 * scale  # the frame changes the map's shape
+    assert float(change[0].std()) > 0.1 * scale  # the target changes it too ...
+    assert torch.allclose(change[0], change[1], atol=1e-5 * scale + 1e-6)  # ... by the same map for any frame
 
 
 def test_config_checks():
