@@ -109,6 +109,25 @@ def test_sequence_samples_follow_the_schedule_in_time_order():
     assert samples[(0, 6)]["search_images"].shape == late["search_images"].shape
 
 
+def test_with_init_activation_each_sequence_starts_from_the_box_one_stride_before():
+    config = tiny_train_config(search_frames=4)
+    config["model"]["init_activation"] = True
+    samples = SequenceSamples(config_from_dict(config))
+    plain = SequenceSamples(config_from_dict(tiny_train_config()))
+    for key in ((0, 1), (0, 7)):
+        sample = samples[key]
+        length = len(plain[key]["search_present"])  # T: the same schedule
+        assert sample["search_images"].shape[0] == len(sample["search_boxes"]) == len(sample["search_present"]) == length
+        frames = sample["frame_indices"]
+        start, search = frames[1], frames[2:]  # template, start frame, then the T test frames
+        stride = np.diff(frames[1:])
+        assert frames[0] < start and (stride == stride[0]).all() and len(search) == length
+        assert sample["init_boxes"].shape == (4,) and sample["init_present"].dtype == bool
+    with pytest.raises(LongtrackError, match="start frame"):
+        config["data"]["search_frames"] = 3
+        SequenceSamples(config_from_dict(config))
+
+
 def test_sampler_rejects_a_config_it_cannot_serve():
     with pytest.raises(LongtrackError, match="full"):
         SequenceSamples(config_from_dict(tiny_train_config(search={"mode": "crop", "size": 128})))

@@ -123,6 +123,30 @@ def test_template_norm_in_training(template_norm):
     assert all(m.training for m in model.modules())  # train mode restored after the template
 
 
+def test_start_context_activates_the_tracker_nearest_to_the_given_box():
+    from longtrack.models.gtelt import start_context
+
+    cfg = tiny()
+    model = GTELT(cfg).eval()
+    queries, references = model.default_state(2)
+    centre = references[:, 2].detach() + torch.tensor([[0.01, -0.01], [0.0, 0.0]])  # near tracker 2
+    with torch.no_grad():
+        ctx = start_context(model, centre, torch.tensor([True, False]))
+        plain = start_context(model, centre, torch.tensor([True, False]), activate=False)
+        osdet = start_context(model, centre, torch.tensor([True, True]), temporal_transfer=False)
+        online = model.aggregate(queries[:1, 2], ctx.memory[:1] * 0, torch.zeros(1, cfg.memory_length, dtype=torch.bool))
+    assert ctx.active.tolist() == [2, -1] and ctx.last_present.tolist() == [True, False]
+    torch.testing.assert_close(ctx.references[0, 2], centre[0])
+    torch.testing.assert_close(ctx.queries[0, 2], online[0])  # TCA's FFNs of its default query
+    others = [0, 1, 3]
+    torch.testing.assert_close(ctx.references[0, others], references[0, others])
+    torch.testing.assert_close(ctx.queries[1], queries[1])  # absent: nothing activated, nothing known
+    assert int(ctx.memory_valid[0].sum()) == 1 and int(ctx.memory_valid[1].sum()) == 0
+    torch.testing.assert_close(plain.last_centre[0], centre[0])  # activate=False: only the position is known
+    assert plain.active.tolist() == [-1, -1] and torch.equal(plain.references, references)
+    assert osdet.active.tolist() == [-1, -1] and torch.equal(osdet.references, references)
+
+
 def test_osdet_never_moves_the_trackers():
     cfg = tiny(temporal_transfer=False)
     model = GTELTOnBatches(cfg).eval()

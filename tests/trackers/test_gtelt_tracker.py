@@ -164,10 +164,14 @@ def test_memory_length_is_a_run_time_option(tmp_path):
 
 
 # -- training propagates the context exactly as the tracker ---------------------------------------
-def test_training_forward_reproduces_the_online_tracker(tmp_path):
+@pytest.mark.parametrize("init_activation", [False, True])
+def test_training_forward_reproduces_the_online_tracker(tmp_path, init_activation):
     from longtrack.synth import make_sequence
 
-    cfg = tiny(presence_threshold=0.0, position_weight=0.0)  # always activated: the context moves
+    # Always activated: the context moves. Without init_activation training's first frame does not
+    # know the given box, so the position cost is off; with it, training starts from that box too.
+    cfg = tiny(presence_threshold=0.0, position_weight=0.5 if init_activation else 0.0,
+               init_activation=init_activation)
     tracker, model = tracker_for(cfg, tmp_path)
     seq = make_sequence("mini", "test", 0, size=CANVAS)
     frames = [seq.render(i) for i in range(4)]
@@ -183,10 +187,11 @@ def test_training_forward_reproduces_the_online_tracker(tmp_path):
              "template_boxes": torch.tensor(transform.box_to_crop(box), dtype=torch.float32)[None, None],
              "search_images": torch.stack([torch.from_numpy(fit_frame(f, CANVAS)[0]).permute(2, 0, 1)
                                            for f in frames[1:]])[None],
-             "search_masks": torch.zeros(1, 3, 96, 128, dtype=torch.bool)}
+             "search_masks": torch.zeros(1, 3, 96, 128, dtype=torch.bool),
+             "init_boxes": torch.tensor(box, dtype=torch.float32)[None], "init_present": torch.ones(1, dtype=torch.bool)}
     with torch.no_grad():
         out = model(batch)
-    assert out["activated"].tolist() == [[False, True, True]]
+    assert out["activated"].tolist() == [[init_activation, True, True]]
     for t in range(3):
         torch.testing.assert_close(out["pred_logits"][0, t], log[t]["logits"][0], rtol=1e-4, atol=1e-5)
         torch.testing.assert_close(out["pred_boxes"][0, t], log[t]["boxes"][0], rtol=1e-4, atol=1e-5)

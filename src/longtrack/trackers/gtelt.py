@@ -1,7 +1,8 @@
 """GTELT online: global tracking via an ensemble of local trackers.
 
 ``initialize``: crop the template (area 2^2 x the target, resized to ``template_size``), keep its
-conv4 map and its pooled target feature, start all N local trackers at their defaults.
+conv4 map and its pooled target feature, start all N local trackers at their defaults (with
+``init_activation``, activate the one nearest to the given box there: ``start_context``).
 ``track``: fit the whole frame into the ``image_size`` canvas (aspect kept, zero padding at the
 right and bottom, exactly as training's ``full`` view), encode it with the template, decode the N
 local trackers, select the target's candidate (confidence = score x cosine similarity, position
@@ -20,7 +21,7 @@ import torch
 from ..api import BaseTracker, Box, Prediction
 from ..crops import crop_around
 from ..errors import LongtrackError
-from ..models.gtelt import GTELT, GTELTConfig, TrackerContext, initial_context, select_candidates, transfer_context
+from ..models.gtelt import GTELT, GTELTConfig, TrackerContext, select_candidates, start_context, transfer_context
 from .network import build_network
 
 __all__ = ["GTELTTracker", "GTELTState", "FrameFit", "fit_frame"]
@@ -136,8 +137,10 @@ class GTELTTracker(BaseTracker):
         # The given box is the target's last position: the first frame's assignment may use it.
         x, y, w, h = box
         centre = FrameFit.of(frame.shape[:2], cfg.image_size).frame_to_canvas_point(x + w / 2, y + h / 2, cfg.image_size)
-        context = replace(initial_context(self.model, 1), last_present=torch.ones(1, dtype=torch.bool, device=self.device),
-                          last_centre=torch.tensor([centre], dtype=torch.float32, device=self.device))
+        centre = torch.tensor([centre], dtype=torch.float32, device=self.device)
+        present = torch.ones(1, dtype=torch.bool, device=self.device)
+        context = start_context(self.model, centre, present, activate=cfg.init_activation,
+                                temporal_transfer=cfg.temporal_transfer)
         self.state = GTELTState(template_map=z["map"], template_feature=z["feature"], context=context, box=tuple(box))
 
     @torch.inference_mode()

@@ -5,8 +5,9 @@
 docs/methods/gtelt.md maps every element of the paper to this code.
 """
 from .config import GTELTConfig
-from .context import Selection, TrackerContext, initial_context, select_candidates, transfer_context
+from .context import (Selection, TrackerContext, initial_context, select_candidates, start_context,
+                      transfer_context)
 from .network import GTELT
 
 __all__ = ["GTELT", "GTELTConfig", "Selection", "TrackerContext", "initial_context", "select_candidates",
-           "transfer_context"]
+           "start_context", "transfer_context"]

@@ -44,6 +44,11 @@ class GTELTConfig:
     memory_length: int = 5  # L (Table 2: 1, 3, 5, 7, 9)
     cross_attention: Literal["deformable", "global"] = "deformable"  # "global" = EGT (Table 1)
     temporal_transfer: bool = True  # False = OSDet (Table 1): every frame from the default trackers
+    # The given box starts the temporal context (ours; the paper does not say): the local tracker
+    # nearest to it is activated there, and the first frame's selection knows its position. In
+    # training every sequence then starts from the target's box one stride before its first test
+    # frame (an extra frame of data.search_frames, not searched).
+    init_activation: bool = False
     # Inputs.
     template_size: int = 128
     template_factor: float = 2.0  # template side = 2 x sqrt(w h): area 2^2 x the target

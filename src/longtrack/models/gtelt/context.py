@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["TrackerContext", "Selection", "initial_context", "select_candidates", "transfer_context"]
+__all__ = ["TrackerContext", "Selection", "initial_context", "start_context", "select_candidates", "transfer_context"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,29 @@ def initial_context(model, batch: int) -> TrackerContext:
         active=torch.full((batch,), -1, dtype=torch.long, device=param.device),
         last_centre=param.new_zeros((batch, 2)),
         last_present=torch.zeros(batch, dtype=torch.bool, device=param.device))
+
+
+def start_context(model, centre: Tensor, present: Tensor, activate: bool = True,
+                  temporal_transfer: bool = True) -> TrackerContext:
+    """The context when tracking starts from a known box: ``centre [B, 2]`` (x, y in [0, 1] of the
+    canvas), ``present [B]`` bool (False: nothing known, as ``initial_context``). The first frame's
+    selection knows that position; with ``activate`` the local tracker whose default reference
+    lies nearest is activated there exactly as ``transfer_context`` activates a chosen tracker,
+    its default query standing in for the output embedding (no frame has been decoded yet): its
+    reference moves to ``centre`` and its query is TCA's (the FFNs only: the memory is empty)."""
+    context = initial_context(model, centre.shape[0])
+    present = present.bool()
+    context = replace(context, last_centre=torch.where(present[:, None], centre.to(context.last_centre.dtype),
+                                                       context.last_centre), last_present=present)
+    if not activate:
+        return context
+    distance = (context.references.detach().float() - centre[:, None].float()).norm(dim=-1)  # [B, N]
+    index = distance.argmin(dim=1)
+    boxes = torch.cat((context.references.detach(), torch.zeros_like(context.references)), dim=-1).clone()
+    boxes[torch.arange(len(index)), index, :2] = centre.to(boxes.dtype)
+    selection = Selection(index=index, confidence=torch.zeros_like(distance), present=present)
+    outputs = {"boxes": boxes, "embeddings": context.queries}
+    return transfer_context(model, context, outputs, selection, temporal_transfer)
 
 
 @torch.no_grad()

@@ -21,7 +21,8 @@ import torch
 from torch import nn
 
 from ...errors import LongtrackError
-from ...models.gtelt import GTELT, GTELTConfig, initial_context, select_candidates, transfer_context
+from ...models.gtelt import (GTELT, GTELTConfig, initial_context, select_candidates, start_context,
+                            transfer_context)
 from ..config import TrainConfig
 from ..criteria.gtelt import GTELTCriterion
 from ..data import TrackingSamples, collate_samples
@@ -44,7 +45,8 @@ class GTELTOnBatches(GTELT):
     :class:`GTELT`, so a run's ``weights.pt`` loads straight into the tracker).
 
     ``forward(batch)``: ``template_images [B, 1, 3, Hz, Wz]`` and ``search_images [B, T, 3, H, W]``
-    uint8 RGB, ``template_boxes [B, 1, 4]`` xywh template pixels, ``search_masks [B, T, H, W]``.
+    uint8 RGB, ``template_boxes [B, 1, 4]`` xywh template pixels, ``search_masks [B, T, H, W]``;
+    with ``init_activation`` also ``init_boxes [B, 4]`` (xywh canvas pixels) and ``init_present [B]``.
     Returns ``pred_logits [B, T, N]``, ``pred_boxes [B, T, N, 4]``, ``references [B, T, N, 2]``,
     ``similarity [B, T, N]`` and ``activated [B, T]`` (a tracker was activated coming into the frame).
     """
@@ -59,8 +61,15 @@ class GTELTOnBatches(GTELT):
         # Backbone and encoder do not depend on the context: run all frames at once.
         frames = self.encode_image(z["map"].repeat_interleave(length, 0), self.normalise(images.flatten(0, 1)),
                                    None if masks is None else masks.flatten(0, 1).bool())
-        context = initial_context(self, batch_size)
         cfg = self.config
+        if cfg.init_activation:  # start from the box of the frame before, as the tracker from its given box
+            width, height = cfg.image_size
+            boxes = batch["init_boxes"].float()
+            centre = (boxes[:, :2] + boxes[:, 2:] / 2) / boxes.new_tensor([width, height])
+            context = start_context(self, centre.clamp(0, 1), batch["init_present"].bool(),
+                                    temporal_transfer=cfg.temporal_transfer)
+        else:
+            context = initial_context(self, batch_size)
         collected = {"pred_logits": [], "pred_boxes": [], "references": [], "similarity": [], "activated": []}
         for t in range(length):
             frame = {k: _frame_slice(v, batch_size, length, t) for k, v in frames.items()}
@@ -117,8 +126,10 @@ class SequenceSamples(TrackingSamples):
                             "(model.template_size / template_factor)")
         if data.search.mode != "full" or tuple(data.search.size) != tuple(model.image_size):
             problems.append(f"data.search mode 'full' with size {list(model.image_size)} (model.image_size)")
-        if data.search_frames != model.max_sequence_length:
-            problems.append(f"data.search_frames = {model.max_sequence_length} (the longest of model.sequence_lengths)")
+        frames = model.max_sequence_length + int(model.init_activation)
+        if data.search_frames != frames:
+            problems.append(f"data.search_frames = {frames} (the longest of model.sequence_lengths"
+                            + (", plus the start frame of model.init_activation)" if model.init_activation else ")"))
         if problems:
             raise LongtrackError("gtelt training needs " + "; ".join(problems))
         super().__init__(data, seed=cfg.train.seed)
@@ -133,8 +144,13 @@ class SequenceSamples(TrackingSamples):
         return sequence_length_at(step / self.total_steps, self.model_cfg.sequence_lengths)
 
     def __getitem__(self, key) -> dict[str, np.ndarray]:
-        self._length = self.length_for(key)  # read by _pick_frames, called inside
-        return super().__getitem__(key)
+        self._length = self.length_for(key) + int(self.model_cfg.init_activation)  # read by _pick_frames
+        sample = super().__getitem__(key)
+        if self.model_cfg.init_activation:  # the first frame only gives the box the sequence starts from
+            sample["init_boxes"], sample["init_present"] = sample["search_boxes"][0], sample["search_present"][0]
+            for name in ("search_images", "search_masks", "search_boxes", "search_present"):
+                sample[name] = sample[name][1:]
+        return sample
 
     def _pick_frames(self, video: Video, rng):
         length, num_frames = self._length, len(video)
