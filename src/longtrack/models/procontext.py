@@ -82,7 +82,7 @@ class ProContEXTConfig:
         trained from scratch, so elimination starts only once the network localises (ce_start/ce_end)."""
         return cls(embed_dim=128, depth=6, num_heads=4, template_size=80, search_size=160,
                    ce_locations=(2, 3, 4), ce_keep_ratios=(0.7, 0.7, 0.7), head_channels=64,
-                   drop_path_rate=0.0, ce_start=0.3, ce_end=0.6)
+                   drop_path_rate=0.0, ce_start=0.2, ce_end=0.5, regress_at="target")
 
     @classmethod
     def from_dict(cls, values: dict, source: str = "procontext config") -> "ProContEXTConfig":
