@@ -1,50 +1,53 @@
-"""Seconds per ProContEXT training step (forward, loss, backward, AdamW) in fp32 and bf16 autocast
-on one fixed batch of the shipped synthetic config, alternating the two so that machine load hits
-both alike.
+"""Training-step time of the small ProContEXT at other token geometries (before choosing one).
 
-    OMP_NUM_THREADS=1 python scripts/procontext_step_time.py [--batch 16] [--repeats 3] [--rounds 2]
+    OMP_NUM_THREADS=1 python scripts/procontext_step_time.py
+
+One AdamW step (forward, loss, backward) on a batch of 16 random crops, one thread, best of 5
+after a warm-up, with all search tokens kept and with the model's elimination. Geometries:
+patch / template / search pixels; the search grid is search / patch. The small configuration is
+16 / 80 / 160 (grid 10: a target of 32 pixels is 2 x 2 tokens, where the paper's is ~4.8 x 4.8).
 """
 from __future__ import annotations
 
-import argparse
-import contextlib
 import time
-from pathlib import Path
 
 import torch
 
-from longtrack.train.config import load_config
-from longtrack.train.data import collate_samples
-from longtrack.train.methods.procontext import build
+from longtrack.models.procontext import ProContEXTConfig
+from longtrack.train.criteria.procontext import ProContEXTCriterion
+from longtrack.train.methods.procontext import ProContEXTOnBatches
 
-REPO = Path(__file__).resolve().parents[1]
+GEOMETRIES = [(16, 80, 160), (8, 48, 96), (16, 96, 192), (8, 64, 128)]
+
+
+def step_seconds(patch: int, template: int, search: int, keep: float | None, batch_size: int = 16) -> float:
+    config = ProContEXTConfig.small()
+    config = ProContEXTConfig.from_dict({**config.to_dict(), "patch_size": patch, "template_size": template,
+                                         "search_size": search})
+    model, criterion = ProContEXTOnBatches(config), ProContEXTCriterion(regress_at=config.regress_at)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    batch = {"template_images": torch.randint(0, 255, (batch_size, 4, 3, template, template), dtype=torch.uint8),
+             "search_images": torch.randint(0, 255, (batch_size, 1, 3, search, search), dtype=torch.uint8),
+             "search_boxes": torch.tensor([[0.4, 0.4, 0.2, 0.2]]).mul(search).repeat(batch_size, 1)[:, None]}
+    if keep is not None:
+        batch["keep_ratio"] = torch.full((batch_size,), keep)
+    times = []
+    for _ in range(6):
+        start = time.perf_counter()
+        loss = criterion(model(batch), batch)["loss"]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        times.append(time.perf_counter() - start)
+    return min(times[1:])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=3, help="timed steps per precision and round")
-    parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args()
     torch.set_num_threads(1)
-    setup = build(load_config(REPO / "configs" / "procontext-synth.yaml"), torch.device("cpu"))
-    batch = collate_samples([setup.dataset[(0, i)] for i in range(args.batch)])
-    optimizer = torch.optim.AdamW(setup.model.parameters(), lr=1e-4)
-    times: dict[str, list[float]] = {"fp32": [], "bf16": []}
-    for _ in range(args.rounds):
-        for name in times:
-            for _ in range(args.repeats):
-                start = time.perf_counter()
-                amp = torch.autocast("cpu", dtype=torch.bfloat16) if name == "bf16" else contextlib.nullcontext()
-                with amp:
-                    loss = setup.criterion(setup.model(batch), batch)["loss"]
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                times[name].append(time.perf_counter() - start)
-    for name, values in times.items():
-        print(f"{name}: median {sorted(values)[len(values) // 2]:.3f} s, best {min(values):.3f} s per step "
-              f"of {args.batch} ({len(values)} steps)")
+    for patch, template, search in GEOMETRIES:
+        all_kept, own = step_seconds(patch, template, search, 1.0), step_seconds(patch, template, search, None)
+        print(f"patch {patch}, template {template}, search {search} (grid {search // patch}): "
+              f"{all_kept:.3f} s all tokens, {own:.3f} s with elimination", flush=True)
 
 
 if __name__ == "__main__":
