@@ -237,6 +237,16 @@ def test_a_tuned_presence_threshold_in_the_weights_is_the_default(tmp_path):
     assert GTELTTracker(weights=str(tmp_path / "gtelt.pt")).config.presence_threshold == 0.3
 
 
+def test_init_activation_is_a_run_time_option(tmp_path):
+    tracker, _ = tracker_for(tiny(), tmp_path, init_activation=True)
+    frame = np.zeros((96, 128, 3), dtype=np.uint8)
+    tracker.initialize(frame, TARGET[0])
+    assert int(tracker.state.context.active) >= 0  # the nearest local tracker starts activated
+    plain, _ = tracker_for(tiny(), tmp_path)
+    plain.initialize(frame, TARGET[0])
+    assert not plain.config.init_activation and int(plain.state.context.active) == -1
+
+
 def test_wrong_files_and_options_are_clear_errors(tmp_path):
     path = tmp_path / "other.pt"
     save_weights(path, method="procontext", config={"model": {}}, state_dict={})

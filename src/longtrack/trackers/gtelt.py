@@ -99,13 +99,16 @@ class GTELTTracker(BaseTracker):
         temporal_transfer: False tracks as the paper's OSDet ablation; None uses the config's.
         memory_length: L, the number of online queries TCA reads (Table 2: 1, 3, 5, 7, 9); None
             uses the config's. It sizes a buffer, not a weight, so any L runs with any weights.
+        init_activation: True activates the local tracker nearest to the given box at initialisation
+            (``start_context``); None uses the config's (the way the weights were trained).
     """
 
     name = "gtelt"
 
     def __init__(self, weights: str | None = None, device: str = "cpu", *, size: str | None = None,
                  presence_threshold: float | None = None, position_weight: float | None = None,
-                 temporal_transfer: bool | None = None, memory_length: int | None = None):
+                 temporal_transfer: bool | None = None, memory_length: int | None = None,
+                 init_activation: bool | None = None):
         super().__init__()
         self.device = torch.device(device)
         model, loaded = build_network("gtelt", GTELT, GTELTConfig, weights, size)
@@ -113,7 +116,8 @@ class GTELTTracker(BaseTracker):
         if presence_threshold is None and loaded is not None:  # a theta tuned for these weights, if any
             presence_threshold = loaded.tracker_config(weights).get("presence_threshold")
         overrides = {k: v for k, v in (("presence_threshold", presence_threshold), ("position_weight", position_weight),
-                                       ("temporal_transfer", temporal_transfer), ("memory_length", memory_length))
+                                       ("temporal_transfer", temporal_transfer), ("memory_length", memory_length),
+                                       ("init_activation", init_activation))
                      if v is not None}
         try:
             self.config: GTELTConfig = replace(self.model.config, **overrides)
