@@ -17,7 +17,6 @@ import datetime
 import os
 import pickle
 import shlex
-import subprocess
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ import torch
 
 from .errors import LongtrackError
 from .fileio import atomic_path
+from .git_state import git_commit
 
 __all__ = ["FORMAT", "Weights", "provenance", "save_checkpoint", "load_checkpoint", "save_weights",
            "load_weights"]
@@ -62,16 +62,6 @@ class Weights:
         return dict(section)
 
 
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
-                             capture_output=True, text=True, timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    commit = out.stdout.strip()
-    return commit if out.returncode == 0 and len(commit) == 40 else None
-
-
 def provenance() -> dict[str, Any]:
     """Where a file came from: longtrack and torch versions, git commit, time, command line."""
     from . import __version__
@@ -79,7 +69,7 @@ def provenance() -> dict[str, Any]:
     return {
         "longtrack_version": __version__,
         "torch_version": str(torch.__version__),  # TorchVersion does not load weights-only
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "",
     }

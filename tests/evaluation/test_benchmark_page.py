@@ -1,7 +1,9 @@
 """``longtrack benchmark-page`` on a tiny synthetic set: one table row per tracker, rows kept
-across invocations, learned trackers without weights listed, the cached benchmark written once."""
+across invocations (result folders, and rows.json once a folder is gone), learned trackers
+without weights listed, the cached benchmark written once."""
 import json
 import re
+import shutil
 
 import pytest
 
@@ -39,10 +41,12 @@ def test_page_has_one_row_per_tracker_and_keeps_rows(tmp_path, capsys, monkeypat
     assert sorted(rows) == ["classic-lt", "kcf"]
     for cells in rows.values():
         assert cells[0] == "none needed"
-        assert all(re.fullmatch(r"[0-9]+\.[0-9]+|-", c) for c in cells[1:]), cells
-        assert float(cells[1]) > 0 and float(cells[-1]) > 0  # success AUC and FPS measured
+        assert all(re.fullmatch(r"[0-9]+\.[0-9]+|-", c) for c in cells[1:-1]), cells
+        assert float(cells[1]) > 0 and float(cells[-2]) > 0  # success AUC and FPS measured
+        assert re.fullmatch(r"20[0-9-]+ `.+`", cells[-1]), cells  # scored when, at which commit
     header = page.split("\n\n")[3].splitlines()[0]
-    for column in ("Success AUC", "Precision@20", "TPR", "TNR", "MaxGM", "LT F-score", "Re-detected", "FPS"):
+    for column in ("Success AUC", "Precision@20", "TPR", "TNR", "MaxGM", "LT F-score", "Re-detected", "FPS",
+                   "Scored"):
         assert column in header
     assert "`unshipped`: learned tracker that ships no weights" in page
     assert "Not the standard benchmark" in page
@@ -61,9 +65,13 @@ def test_page_has_one_row_per_tracker_and_keeps_rows(tmp_path, capsys, monkeypat
     assert "--trackers classic-lt kcf --num 2" in out.read_text()  # the command regenerates every row
     assert "`unshipped`: learned tracker that ships no weights" in out.read_text()
 
-    # An incomplete folder is listed, not ranked.
+    # An incomplete folder is listed; its kept row stands in for it until forgotten.
     next((results / "classic-lt").glob("*.txt")).unlink()
     assert main([*common, "--trackers", "kcf", "--no-untrained"]) == 0
+    page = out.read_text()
+    assert _table_rows(page)["classic-lt"][-1].endswith("(kept)")
+    assert "`classic-lt`: result folder incomplete (1 of 2 sequences); the table shows its kept row" in page
+    assert main([*common, "--trackers", "kcf", "--no-untrained", "--forget", "classic-lt"]) == 0
     page = out.read_text()
     assert sorted(_table_rows(page)) == ["kcf"]
     assert "`classic-lt`: incomplete (1 of 2 sequences)" in page
@@ -71,6 +79,7 @@ def test_page_has_one_row_per_tracker_and_keeps_rows(tmp_path, capsys, monkeypat
     # --no-run tracks nothing: the incomplete row stays incomplete, a new tracker gets no folder.
     assert main([*common, "--trackers", "kcf", "classic-lt", "csrt", "--no-untrained", "--no-run"]) == 0
     assert not (results / "csrt").exists()
+    assert "`csrt`: no result folder and no kept row" in out.read_text()
     assert "`classic-lt`: incomplete (1 of 2 sequences)" in out.read_text()
     assert sorted(_table_rows(out.read_text())) == ["kcf"]
 
@@ -114,3 +123,131 @@ def test_benchmark_cache_written_once_and_version_checked(tmp_path, monkeypatch)
     meta_paths[0].write_text(json.dumps(meta))
     with pytest.raises(LongtrackError, match="written with version='0.0.1'"):
         ensure_written(bench, root, progress=False)
+
+
+@pytest.fixture(scope="module")
+def first_page(tmp_path_factory):
+    """kcf and classic-lt scored once on the tiny set; each test works on a copy."""
+    base = tmp_path_factory.mktemp("first-page")
+    assert main(["benchmark-page", "--root", str(base / "data"), "--results", str(base / "runs"),
+                 "--out", str(base / "docs" / "benchmark.md"), *QUICK,
+                 "--trackers", "kcf", "classic-lt", "--no-untrained"]) == 0
+    return base
+
+
+def _copy_of(first_page, tmp_path):
+    """The first page's results and docs in ``tmp_path``; the arguments that regenerate it there."""
+    from longtrack.synth import GENERATOR_VERSION
+
+    for part in ("runs", "docs"):
+        shutil.copytree(first_page / part, tmp_path / part)
+    common = ["benchmark-page", "--root", str(first_page / "data"), "--results", str(tmp_path / "runs"),
+              "--out", str(tmp_path / "docs" / "benchmark.md"), *QUICK, "--no-untrained", "--no-run"]
+    return common, tmp_path / "runs" / BENCH_ID.format(GENERATOR_VERSION), tmp_path / "docs" / "benchmark"
+
+
+def _section(page: str, title: str) -> str:
+    return page.split(f"## {title}\n")[1].split("\n## ")[0]
+
+
+def test_row_whose_folder_is_gone_is_kept_with_identical_numbers(first_page, tmp_path):
+    common, results, plots = _copy_of(first_page, tmp_path)
+    before_page = (plots.parent / "benchmark.md").read_text()
+    before = json.loads((plots / "rows.json").read_text())
+    assert sorted(before["rows"]) == ["classic-lt", "kcf"] and before["benchmark"] == results.name
+    assert {"curves", "per_sequence", "presence"} <= set(before["rows"]["kcf"]["scores"])
+
+    shutil.rmtree(results / "kcf")
+    assert main([*common, "--trackers", "kcf", "classic-lt"]) == 0
+    page = (plots.parent / "benchmark.md").read_text()
+    assert not (results / "kcf").exists()  # --no-run tracked nothing
+    old, new = _table_rows(before_page), _table_rows(page)
+    assert new["kcf"][:-1] == old["kcf"][:-1]  # every number as before
+    assert new["kcf"][-1] == old["kcf"][-1] + " (kept)" and not new["classic-lt"][-1].endswith("(kept)")
+    assert _section(page, "Success AUC per sequence") == _section(before_page, "Success AUC per sequence")
+    assert "Scored this time from their result folders" in page and "`classic-lt`." in page
+    date = before["rows"]["kcf"]["scored"]["date"]
+    assert "Kept from `benchmark/rows.json`" in page and f"`kcf` ({date}, `" in page
+    assert "Without curves" not in page and "(benchmark/success.png)" in page
+    assert json.loads((plots / "rows.json").read_text())["rows"]["kcf"] == before["rows"]["kcf"]
+
+
+def test_kept_row_with_other_weights_is_dropped(first_page, tmp_path, capsys, monkeypatch):
+    from longtrack.evaluation.run_record import file_digest
+
+    common, results, plots = _copy_of(first_page, tmp_path)
+    weights = tmp_path / "learned.pt"
+    weights.write_bytes(b"weights v1")
+    spec = registry.TrackerSpec("learned", registry.get_tracker_spec("procontext").factory, "test only",
+                                default_weights="learned.pt", needs_weights=True)
+    monkeypatch.setitem(registry._REGISTRY, "learned", spec)
+    shipped = registry.TrackerSpec.weights_path
+    monkeypatch.setattr(registry.TrackerSpec, "weights_path",
+                        lambda self: str(weights) if self.name == "learned" else shipped(self))
+    kept = json.loads((plots / "rows.json").read_text())
+    template = kept["rows"]["kcf"]
+    for name, identity in (("learned", {"kind": "file", "name": "learned.pt", "sha256": file_digest(weights)}),
+                           ("learned-old", {"kind": "file", "name": "learned.pt", "sha256": "0" * 64}),
+                           ("learned-untrained", {"kind": "untrained", "name": None, "sha256": None})):
+        kept["rows"][name] = {**template, "record": {**template["record"], "tracker": "learned",
+                                                     "weights": identity}}
+    (plots / "rows.json").write_text(json.dumps(kept))
+
+    assert main([*common, "--trackers", "kcf", "classic-lt"]) == 0
+    assert sorted(_table_rows((plots.parent / "benchmark.md").read_text())) == [
+        "classic-lt", "kcf", "learned", "learned-untrained"]
+    assert "dropping kept row learned-old" in capsys.readouterr().err
+    assert "learned-old" not in json.loads((plots / "rows.json").read_text())["rows"]
+
+    weights.write_bytes(b"weights v2")  # the shipped file is replaced: its kept row goes
+    assert main([*common, "--trackers", "kcf", "classic-lt"]) == 0
+    assert sorted(_table_rows((plots.parent / "benchmark.md").read_text())) == [
+        "classic-lt", "kcf", "learned-untrained"]
+    err = capsys.readouterr().err
+    assert "dropping kept row learned " in err and "learned.pt is now" in err
+
+
+def test_forget_drops_a_kept_row(first_page, tmp_path, capsys):
+    common, results, plots = _copy_of(first_page, tmp_path)
+    shutil.rmtree(results / "kcf")
+    assert main([*common, "--trackers", "kcf", "classic-lt", "--forget", "kcf"]) == 0
+    page = (plots.parent / "benchmark.md").read_text()
+    assert sorted(_table_rows(page)) == ["classic-lt"]
+    assert sorted(json.loads((plots / "rows.json").read_text())["rows"]) == ["classic-lt"]
+    assert "dropping kept row kcf" in capsys.readouterr().err
+    assert main([*common, "--trackers", "kcf", "--forget", "nosuch"]) == 1
+    assert "--forget nosuch: no such kept row" in capsys.readouterr().err
+
+
+def test_row_without_curves_in_tables_not_in_curve_plots(first_page, tmp_path, monkeypatch):
+    from longtrack.evaluation import plots as plot_module
+
+    common, results, plots = _copy_of(first_page, tmp_path)
+    kept = json.loads((plots / "rows.json").read_text())
+    bare = {**kept["rows"]["kcf"], "delays": None}  # as seeded from a page's tables
+    bare["scores"] = {k: v for k, v in bare["scores"].items() if k != "curves"}
+    kept["rows"]["tables-only"] = bare
+    (plots / "rows.json").write_text(json.dumps(kept))
+    drawn = []
+    real = plot_module.plot_ope
+    monkeypatch.setattr(plot_module, "plot_ope", lambda results, *a: drawn.append(sorted(results)) or real(results, *a))
+
+    assert main([*common, "--trackers", "kcf", "classic-lt"]) == 0
+    page = (plots.parent / "benchmark.md").read_text()
+    assert _table_rows(page)["tables-only"][1:-1] == _table_rows(page)["kcf"][1:-1]
+    assert "tables-only" in _section(page, "Success AUC per sequence")
+    assert drawn == [["classic-lt", "kcf"]]
+    assert "not in the success and precision plots: `tables-only`." in page
+    assert "not in the re-detection plot: `tables-only`." in page
+
+    # Only rows without curves: no curve plot at all, the tables and the TPR/TNR plot remain.
+    for name in ("kcf", "classic-lt"):
+        shutil.rmtree(results / name)
+    kept["rows"] = {"tables-only": bare}
+    (plots / "rows.json").write_text(json.dumps(kept))
+    (plots / "success.png").unlink()
+    assert main([*common, "--trackers", "kcf", "classic-lt"]) == 0
+    page = (plots.parent / "benchmark.md").read_text()
+    assert sorted(_table_rows(page)) == ["tables-only"] and drawn == [["classic-lt", "kcf"]]
+    assert "(benchmark/tpr_tnr.png)" in page and "success.png" not in page
+    assert not (plots / "success.png").exists()

@@ -4,11 +4,14 @@
 
 A learned tracker gets a row for its shipped (or ``--weights NAME=PATH``) weights and an
 "untrained" row (random initialisation, folder ``<name>-untrained``); ``--no-untrained`` skips
-those. The page shows every complete result folder of the benchmark, not only this run's.
+those. The page shows every complete result folder of the benchmark, not only this run's, and
+the rows its previous run kept in ``docs/benchmark/rows.json`` whose folder is not here
+(``evaluation.kept_rows``; ``--forget ROW`` drops one).
 """
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import shlex
 import sys
@@ -38,7 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="tracker processes (default 1)")
     parser.add_argument("--no-run", action="store_true",
                         help="run no tracker: write the page from the result folders already there "
-                             "(incomplete rows are listed as such)")
+                             "and the kept rows (incomplete rows are listed as such)")
+    parser.add_argument("--forget", action="append", default=[], metavar="ROW",
+                        help="drop ROW's kept numbers from the page's rows.json (repeatable; a complete "
+                             "result folder of ROW still scores it)")
     parser.add_argument("--device", default="cpu", help="torch device for learned trackers (default cpu)")
     quick = parser.add_argument_group("quick checks (the page then says it is not the standard benchmark)")
     quick.add_argument("--preset", default="lt", help="synthetic preset (default lt)")
@@ -103,15 +109,40 @@ def _without_row(registered: list[str], on_page: set, scored: dict, no_weights: 
     return out
 
 
+def _page_rows(fresh, rows_file: Path, bench_id: str, weights: dict[str, str], forget: list[str]) -> list:
+    """Rows scored from complete folders, plus the kept rows of ``rows_file`` that still hold."""
+    from ..errors import LongtrackError
+    from ..evaluation import kept_rows
+
+    kept_id, kept = kept_rows.read_rows(rows_file)
+    unknown = sorted(set(forget) - set(kept))
+    if unknown:
+        raise LongtrackError(f"--forget {' '.join(unknown)}: no such kept row in {rows_file} "
+                             f"(kept: {', '.join(sorted(kept)) or 'none'})")
+    if kept and kept_id != bench_id:
+        print(f"longtrack benchmark-page: {rows_file} holds rows of {kept_id}, not {bench_id}: none kept",
+              file=sys.stderr)
+        kept = {}
+    complete = {r.folder for r in fresh if r.scores is not None}
+    for name in sorted(set(kept) - complete):
+        why = "--forget" if name in forget else kept_rows.stale_reason(kept[name], weights)
+        if why is not None:
+            print(f"longtrack benchmark-page: dropping kept row {name} (scored {kept[name].scored.get('date')}): "
+                  f"{why}", file=sys.stderr)
+            del kept[name]
+    return kept_rows.merge(fresh, kept)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..datasets import load_dataset
     from ..errors import LongtrackError
     from ..evaluation import benchmark_page as page
-    from ..evaluation.benchmark_markdown import PageInputs, render_page
-    from ..evaluation.plots import plot_results
+    from ..evaluation.benchmark_markdown import PageInputs, library_versions, render_page
+    from ..evaluation.kept_rows import ROWS_NAME, write_rows
     from ..evaluation.report import write_json
     from ..evaluation.synth_benchmark import SynthBenchmark, default_cache_root, ensure_written
     from ..fileio import atomic_write_text, check_writable
+    from ..git_state import git_state
     from ..synth import parse_size
 
     if args.workers < 1:
@@ -119,7 +150,8 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.out)
     bench = SynthBenchmark(args.num, args.preset, parse_size(args.size) if args.size else None, args.num_frames)
     trackers = list(dict.fromkeys(args.trackers or page.default_trackers()))
-    runs, not_listed = page.plan_runs(trackers, page.parse_weights_options(args.weights), not args.no_untrained)
+    weights = page.parse_weights_options(args.weights)
+    runs, not_listed = page.plan_runs(trackers, weights, not args.no_untrained)
     show = sys.stderr.isatty()
 
     root = args.root if args.root is not None else default_cache_root(bench)
@@ -129,23 +161,32 @@ def run(args: argparse.Namespace) -> int:
     results_dir = args.results / bench.id
     failures = {} if args.no_run else _run_all(runs, sequences, results_dir, args)
 
-    rows = page.collect_rows(results_dir, sequences)
-    scored = {r.folder: r.scores for r in rows if r.scores is not None}
+    fresh = page.collect_rows(results_dir, sequences)
+    # What a kept row must carry to say where its numbers came from.
+    stamp = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"), "commit": git_state(),
+             "benchmark": bench.id, "versions": library_versions()}
+    for row in fresh:
+        row.scored = stamp if row.scores is not None else None
+    if any(r.scores is not None for r in fresh):
+        write_json(results_dir / "scores.json", {r.folder: r.scores for r in fresh if r.scores is not None})
     plots_dir = args.out.with_suffix("")
-    plots = []
-    if scored:
-        plots = plot_results(scored, "ope", plots_dir, bench.id, sequences)
-        redetect = page.plot_redetection(rows, plots_dir / "redetection.png")
-        plots += [redetect] if redetect is not None else []
-        write_json(results_dir / "scores.json", scored)
+    rows_file = plots_dir / ROWS_NAME
+    rows = _page_rows(fresh, rows_file, bench.id, weights, args.forget)
+    scored = {r.folder: r.scores for r in rows if r.scores is not None}
+    plots = page.plot_page(rows, plots_dir, bench.id, sequences)
     registered = page.default_trackers()
     on_page = {(r.record or {}).get("tracker") for r in rows} | set(trackers)
     ordered = [t for t in registered if t in on_page] + sorted(on_page - set(registered) - {None})
+    # Planned rows with neither a result folder nor a kept row (e.g. with --no-run).
+    absent = {r.folder: f"no result folder and no kept row (`longtrack benchmark-page --trackers {r.tracker}`)"
+              for r in runs if r.folder not in {row.folder for row in rows} | set(failures)}
     text = render_page(PageInputs(
         benchmark=bench, sequences=sequences, rows=rows,
-        not_listed=_without_row(registered, on_page, scored, not_listed),
+        not_listed={**absent, **_without_row(registered, on_page, scored, not_listed)},
         failures=failures, plots=[Path(os.path.relpath(p, args.out.parent)) for p in plots],
-        command=_command_line(args, ordered), root=root, results_dir=results_dir))
+        command=_command_line(args, ordered), root=root, results_dir=results_dir,
+        rows_file=Path(os.path.relpath(rows_file, args.out.parent))))
+    write_rows(rows_file, bench.id, rows)
     atomic_write_text(args.out, text)
     print(page.score_table(rows), end="")
     print(f"wrote {args.out} ({len(scored)} ranked row(s)) and {len(plots)} plot(s) in {plots_dir}")

@@ -34,14 +34,19 @@ class PlannedRun:
 
 @dataclass
 class PageRow:
-    """A result folder on the page: its scores (None while incomplete) and speed."""
+    """A row of the page: a result folder's scores (None while incomplete) and speed, or a row
+    kept from the page's previous rows (``kept_rows``) whose folder is not here."""
 
     folder: str
     record: dict | None
     scores: dict | None = None
     fps: float = float("nan")
-    delays: list = field(default_factory=list)  # re-detection delays (None = never), all re-appearances
-    complete: int = 0  # sequences with results
+    # Re-detection delays of all re-appearances (an entry None = never); None = not known (a
+    # kept row stored without them).
+    delays: list | None = field(default_factory=list)
+    complete: int = 0  # sequences with results in the folder
+    scored: dict | None = None  # {"date", "commit", "benchmark", "versions"} of the scoring
+    kept: bool = False  # from rows.json, not scored from a folder this time
 
 
 def default_trackers() -> list[str]:
@@ -128,6 +133,13 @@ def weights_text(record: dict | None) -> str:
     return {"untrained": "untrained (random init.)", "weights-free": "none needed"}.get(kind, "unknown")
 
 
+def scored_text(row: PageRow) -> str:
+    """When and at which commit the row's numbers were computed; kept rows say so."""
+    stamp = row.scored or {}
+    text = f"{stamp.get('date', '?')} `{stamp.get('commit') or 'unknown commit'}`"
+    return f"{text} (kept)" if row.kept else text
+
+
 def _fmt(value, display: str) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
@@ -144,12 +156,12 @@ def score_table(rows: list[PageRow]) -> str:
     by_name = {r.folder: r for r in rows}
     cols = table_columns(scored, "ope")
     header, values = table_rows(scored, "ope")
-    lines = ["| " + " | ".join([header[0], "Weights", *header[1:], "FPS"]) + " |",
-             "|---|---|" + "---:|" * (len(header) - 1) + "---:|"]
+    lines = ["| " + " | ".join([header[0], "Weights", *header[1:], "FPS", "Scored"]) + " |",
+             "|---|---|" + "---:|" * (len(header) - 1) + "---:|---|"]
     for name, *numbers in values:
         row = by_name[name]
         cells = [name, weights_text(row.record), *(_fmt(v, c[2]) for v, c in zip(numbers, cols)),
-                 _fmt(row.fps, "1")]
+                 _fmt(row.fps, "1"), scored_text(row)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -167,6 +179,27 @@ def per_sequence_table(rows: list[PageRow], sequences: list[Sequence]) -> str:
         cells += [_fmt(r.scores["per_sequence"][seq.name]["success_auc"], "%") for r in scored]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def has_curves(row: PageRow) -> bool:
+    """Whether the row carries the success / precision curves (rows kept from a page that
+    stored only its tables do not)."""
+    return "curves" in (row.scores or {})
+
+
+def plot_page(rows: list[PageRow], out_dir: Path, dataset: str, sequences: list[Sequence]) -> list[Path]:
+    """The page's plots; each draws the ranked rows that carry its data."""
+    from .plots import plot_attributes, plot_ope, plot_oxuva
+
+    scored = {r.folder: r.scores for r in rows if r.scores is not None}
+    with_curves = {r.folder: r.scores for r in rows if r.scores is not None and has_curves(r)}
+    paths = plot_ope(with_curves, out_dir, dataset) if with_curves else []
+    if scored and all("presence" in s for s in scored.values()):
+        paths += plot_oxuva(scored, out_dir, dataset, key="presence")
+    if scored:
+        paths += plot_attributes(scored, sequences, out_dir, dataset)
+    redetect = plot_redetection(rows, Path(out_dir) / "redetection.png")
+    return paths + ([redetect] if redetect is not None else [])
 
 
 def plot_redetection(rows: list[PageRow], path: Path, max_delay: int = 150) -> Path | None:

@@ -1,0 +1,34 @@
+"""The git commit of the longtrack checkout this code runs from, for provenance records.
+
+The package is installed editable from its repository, so git is asked from the package
+folder; an installed copy outside a repository (or no git) gives None.
+"""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=Path(__file__).resolve().parent,
+                             capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def git_commit() -> str | None:
+    """The full hash of HEAD."""
+    commit = (_git("rev-parse", "HEAD") or "").strip()
+    return commit if len(commit) == 40 else None
+
+
+def git_state() -> str | None:
+    """HEAD's short hash, with ``+dirty`` when tracked files differ from it (untracked files
+    do not count: results and logs live in ignored folders)."""
+    commit = git_commit()
+    if commit is None:
+        return None
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return commit[:7] + ("+dirty" if status is None or status.strip() else "")
