@@ -108,11 +108,11 @@ def _plot_gaps(rows: list[PageRow]) -> list[str]:
     lines = []
     no_curves = [r for r in ranked if not has_curves(r)]
     if no_curves:
-        lines.append(f"Without curves (kept rows stored from a page that had only its tables), so not in the "
+        lines.append(f"- Without curves (kept rows stored from a page that had only its tables), so not in the "
                      f"success and precision plots: {_names(no_curves)}.")
     no_delays = [r for r in ranked if r.delays is None]
     if no_delays:
-        lines.append(f"Without re-detection delays, so not in the re-detection plot: {_names(no_delays)}.")
+        lines.append(f"- Without re-detection delays, so not in the re-detection plot: {_names(no_delays)}.")
     return lines
 
 
