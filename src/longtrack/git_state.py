@@ -24,11 +24,19 @@ def git_commit() -> str | None:
     return commit if len(commit) == 40 else None
 
 
-def git_state() -> str | None:
+def git_state(exclude: tuple = ()) -> str | None:
     """HEAD's short hash, with ``+dirty`` when tracked files differ from it (untracked files
-    do not count: results and logs live in ignored folders)."""
+    do not count: results and logs live in ignored folders). ``exclude``: paths whose changes
+    do not count, e.g. the files a command is about to regenerate."""
     commit = git_commit()
-    if commit is None:
+    top = (_git("rev-parse", "--show-toplevel") or "").strip()
+    if commit is None or not top:
         return None
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    skip = []
+    for path in exclude:
+        try:
+            skip.append(f":(top,exclude){Path(path).resolve().relative_to(Path(top).resolve()).as_posix()}")
+        except ValueError:  # outside the repository: cannot make it dirty
+            continue
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ":(top)", *skip)
     return commit[:7] + ("+dirty" if status is None or status.strip() else "")

@@ -162,14 +162,16 @@ def run(args: argparse.Namespace) -> int:
     failures = {} if args.no_run else _run_all(runs, sequences, results_dir, args)
 
     fresh = page.collect_rows(results_dir, sequences)
-    # What a kept row must carry to say where its numbers came from.
-    stamp = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"), "commit": git_state(),
+    # What a kept row must carry to say where its numbers came from. The page's own files do not
+    # make the tree dirty: each regeneration rewrites them.
+    plots_dir = args.out.with_suffix("")
+    commit = git_state(exclude=(args.out, plots_dir))
+    stamp = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"), "commit": commit,
              "benchmark": bench.id, "versions": library_versions()}
     for row in fresh:
         row.scored = stamp if row.scores is not None else None
     if any(r.scores is not None for r in fresh):
         write_json(results_dir / "scores.json", {r.folder: r.scores for r in fresh if r.scores is not None})
-    plots_dir = args.out.with_suffix("")
     rows_file = plots_dir / ROWS_NAME
     rows = _page_rows(fresh, rows_file, bench.id, weights, args.forget)
     scored = {r.folder: r.scores for r in rows if r.scores is not None}
