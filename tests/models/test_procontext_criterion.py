@@ -84,3 +84,58 @@ def test_regress_at_target_reads_the_box_at_the_true_centre_cell():
     assert grad[2, 2] > 0 and grad.sum() == grad[2, 2]
     with pytest.raises(ValueError, match="regress_at"):
         ProContEXTCriterion(regress_at="centre")
+
+
+def hand_case(batch_size: int = 2):
+    """The hand-checked case above as sample 0; the others: score 0.5 on every cell, a wrong box."""
+    score_map = torch.full((batch_size, 1, 4, 4), 0.5)
+    score_map[0] = 0.1
+    score_map[0, 0, 2, 2] = 0.5
+    pred = torch.tensor([[0.5, 0.5, 0.5, 0.25]] + [[0.1, 0.9, 0.05, 0.3]] * (batch_size - 1))
+    batch = {"search_boxes": torch.tensor([[[16.0, 16.0, 32.0, 32.0]]] * batch_size),
+             "search_images": torch.zeros(batch_size, 1, 3, 64, 64, dtype=torch.uint8)}
+    return score_map.requires_grad_(True), pred.requires_grad_(True), batch
+
+
+def test_target_free_samples_hand_checked():
+    score_map, pred, batch = hand_case()
+    batch["target_free"] = torch.tensor([False, True])
+    losses = ProContEXTCriterion()({"score_map": score_map, "pred_boxes": pred}, batch)
+    positive = 0.25 * -math.log(0.5) + 15 * (0.1 ** 2) * -math.log(0.9)
+    free = 16 * 0.25 * -math.log(0.5)  # every cell is background: -(p^2) log(1 - p)
+    # one positive cell + one target-free sample: the sum over both maps / 2
+    assert losses["focal"].item() == pytest.approx((positive + free) / 2, rel=1e-5)
+    # the box terms and the IoU are sample 0's alone (its wrong box is ignored)
+    assert losses["giou"].item() == pytest.approx(0.5, rel=1e-6)
+    assert losses["l1"].item() == pytest.approx(0.0625, rel=1e-6)
+    assert losses["iou"].item() == pytest.approx(0.5, rel=1e-6)
+    losses["loss"].backward()
+    assert torch.all(pred.grad[1] == 0) and pred.grad[0].abs().sum() > 0
+    # gradient descent lowers every cell of the target-free map, towards 0
+    assert torch.all(score_map.grad[1] > 0)
+    lower = ProContEXTCriterion()({"score_map": torch.cat([score_map[:1], score_map[1:] * 0.2]).detach(),
+                                   "pred_boxes": pred.detach()}, batch)
+    assert lower["focal"].item() < losses["focal"].item()
+
+
+def test_an_all_target_free_batch_is_normalised_per_sample():
+    score_map, pred, batch = hand_case(batch_size=3)
+    score_map.data[0] = 0.5
+    batch["target_free"] = torch.tensor([True, True, True])
+    losses = ProContEXTCriterion(regress_at="target")(
+        {"score_map": score_map, "pred_boxes": pred, "size_map": torch.full((3, 2, 4, 4), 0.3, requires_grad=True),
+         "offset_map": torch.zeros(3, 2, 4, 4)}, batch)
+    assert losses["focal"].item() == pytest.approx(16 * 0.25 * -math.log(0.5), rel=1e-5)  # 3 maps / 3
+    assert losses["giou"].item() == 0 and losses["l1"].item() == 0 and losses["iou"].item() == 0
+    losses["loss"].backward()
+    assert torch.all(score_map.grad > 0)
+
+
+def test_no_target_free_sample_changes_nothing():
+    score_map, pred, batch = hand_case(batch_size=3)
+    for regress_at in ("prediction", "target"):
+        outputs = {"score_map": score_map, "pred_boxes": pred, "size_map": torch.full((3, 2, 4, 4), 0.3),
+                   "offset_map": torch.zeros(3, 2, 4, 4)}
+        without = ProContEXTCriterion(regress_at=regress_at)(outputs, batch)
+        with_flags = ProContEXTCriterion(regress_at=regress_at)(outputs, {**batch, "target_free": torch.zeros(3, dtype=torch.bool)})
+        assert all(torch.equal(without[k], with_flags[k]) for k in without)

@@ -205,3 +205,88 @@ def test_create_uses_the_shipped_weights():
     assert tracker.config == ProContEXTConfig.small()
     for key, value in shipped.state_dict.items():
         assert torch.equal(tracker.model.state_dict()[key], value), key
+
+
+class TwoObjectVideo:
+    """A 400x300 video: the target (grey 255, 20x16 at (40, 30)) is visible in frames 0-59 and
+    90-119, absent in 60-89; another object (grey 128, same size) stays at (320, 240); the rest is
+    black. A crop that holds any of the target has a pixel near 255."""
+
+    name = "two-objects"
+    target_identity = 0
+
+    def __init__(self):
+        self.target_visible = np.ones(120, dtype=bool)
+        self.target_visible[60:90] = False
+        self.target_boxes = np.tile([40.0, 30.0, 20.0, 16.0], (120, 1))
+        self.other_box = np.array([320.0, 240.0, 20.0, 16.0])
+
+    def __len__(self):
+        return 120
+
+    def frame(self, index):
+        image = np.zeros((300, 400, 3), dtype=np.uint8)
+        image[240:256, 320:340] = 128
+        if self.target_visible[index]:
+            image[30:46, 40:60] = 255
+        return image
+
+    def instances(self, index):
+        if not self.target_visible[index]:
+            return self.other_box[None], np.array([1])
+        return np.stack([self.target_boxes[index], self.other_box]), np.array([0, 1])
+
+
+class TwoObjectSource(StripeSource):
+    def video(self, index):
+        return TwoObjectVideo()
+
+
+def two_object_samples(fraction: float) -> TripletSamples:
+    cfg = config_from_dict(tiny_config(max_gap=40, brightness_jitter=0.0, gray_prob=0.0, negative_fraction=fraction))
+    return TripletSamples(cfg, sources=[TwoObjectSource()])
+
+
+def test_target_free_samples_at_the_configured_fraction_without_the_target():
+    samples, plain = two_object_samples(0.3), two_object_samples(0.0)
+    video, kinds = TwoObjectVideo(), {"absent": 0, "other place": 0}
+    free = 0
+    for index in range(300):
+        sample = samples[(0, index)]
+        search = int(sample["frame_indices"][2])
+        if not sample["target_free"]:
+            # A positive sample is exactly the one the option off gives (its own generator).
+            same = plain[(0, index)]
+            assert all(np.array_equal(sample[k], same[k]) for k in same), index
+            assert video.target_visible[search] and sample["search_images"].max() >= 250
+            continue
+        free += 1
+        assert sample["search_images"].max() < 200  # no target pixel in the crop
+        if not sample["search_present"][0]:  # an absent frame near the triplet's search frame
+            kinds["absent"] += 1
+            assert 60 <= search < 90
+        else:  # a crop around the other object (or a random place) that misses the target's box
+            kinds["other place"] += 1
+            x, y, w, h = sample["search_boxes"][0]
+            assert x >= 64 or x + w <= 0 or y >= 64 or y + h <= 0
+    assert free / 300 == pytest.approx(0.3, abs=0.07)
+    assert min(kinds.values()) > 0.25 * free  # both ways are used
+    assert not any(plain[(0, i)]["target_free"] for i in range(20))
+
+
+def test_negative_fraction_is_refused_where_samples_cannot_make_it():
+    from longtrack.train.config import DataConfig
+    from longtrack.train.data import TrackingSamples
+
+    with pytest.raises(LongtrackError, match="negative_fraction"):
+        TrackingSamples(DataConfig(negative_fraction=0.2), seed=0, sources=[StripeSource()])
+    with pytest.raises(LongtrackError, match="negative_fraction"):
+        config_from_dict(tiny_config(negative_fraction=1.0))
+
+
+def test_a_training_run_with_target_free_samples(tmp_path):
+    cfg = config_from_dict(tiny_config(steps=3, negative_fraction=0.5))
+    out = train(cfg, tmp_path / "run", device="cpu")
+    import json
+    records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert len(records) == 3 and all(math.isfinite(r["loss"]) for r in records)

@@ -103,6 +103,9 @@ class DataConfig:
     brightness_jitter: float = 0.2  # per frame: pixel values *= U(1 - b, 1 + b)
     color_jitter: float = 0.0  # per frame and channel: *= U(1 - c, 1 + c)
     gray_prob: float = 0.05  # all frames of a sample to grayscale
+    # Share of target-free samples: the search crop taken where the target is not (methods whose
+    # samples support it, e.g. procontext; 0, every paper's recipe, elsewhere).
+    negative_fraction: float = 0.0
     num_workers: int = 0  # DataLoader worker processes per training process
 
     def __post_init__(self):
@@ -117,6 +120,8 @@ class DataConfig:
         for name in ("flip_prob", "gray_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1]")
+        if not 0.0 <= self.negative_fraction < 1.0:
+            raise ValueError("negative_fraction must lie in [0, 1)")
         if self.num_workers < 0:
             raise ValueError("num_workers must be >= 0")
 

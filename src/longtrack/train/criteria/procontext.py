@@ -74,6 +74,13 @@ class ProContEXTCriterion(nn.Module):
     over-sized box makes the next crop bigger. ``"target"``: at the cell of the true centre
     (CenterNet), so sizes and offsets are learned unbiased however good the score map is.
     ``iou`` is a detached metric at the predicted maximum in both cases, not part of the loss.
+
+    Target-free samples (``batch["target_free"]`` ``[B]`` bool, ``data.negative_fraction``; ours,
+    not the authors'): their score-map target is all zeros, so the focal loss lowers their every
+    cell, and GIoU, L1 and ``iou`` skip them. The focal sum is divided by the positive cells plus
+    the target-free samples: one per sample, as in a batch without them (an all-free batch is
+    not left summed over B x F x F cells). A batch without target-free samples is computed
+    exactly as before.
     """
 
     def __init__(self, focal_weight: float = 1.0, giou_weight: float = 2.0, l1_weight: float = 5.0,
@@ -93,6 +100,10 @@ class ProContEXTCriterion(nn.Module):
         score_map = outputs["score_map"]
         feat = score_map.shape[-1]
         heat = gaussian_heatmap(target, feat, self.min_overlap).to(score_map)
+        free = batch.get("target_free")
+        free = None if free is None or not bool(free.any()) else free.reshape(-1).to(score_map.device, torch.bool)
+        if free is not None:
+            heat = heat.masked_fill(free[:, None, None, None], 0.0)
         pred_xyxy = box_cxcywh_to_xyxy(outputs["pred_boxes"])
         target_xyxy = box_xywh_to_xyxy(target).clamp(0.0, 1.0)
         regressed = pred_xyxy
@@ -100,11 +111,27 @@ class ProContEXTCriterion(nn.Module):
             cells = centre_cells(target, feat).clamp(0, feat - 1).long()
             idx = (cells[:, 1] * feat + cells[:, 0]).unsqueeze(1)
             regressed = box_cxcywh_to_xyxy(box_at_cells(outputs["size_map"], outputs["offset_map"], idx))
-        losses = {
-            "focal": gaussian_focal_loss(score_map, heat),
-            "giou": giou_loss(regressed, target_xyxy),
-            "l1": l1_loss(regressed, target_xyxy),
-        }
+        if free is None:
+            losses = {
+                "focal": gaussian_focal_loss(score_map, heat),
+                "giou": giou_loss(regressed, target_xyxy),
+                "l1": l1_loss(regressed, target_xyxy),
+            }
+            losses["loss"] = sum(self.weights[k] * v for k, v in losses.items())
+            losses["iou"] = box_iou_elementwise(pred_xyxy, target_xyxy).detach().mean()
+            return losses
+        # The ops loss divides by the positive cells (at least 1): re-normalise per sample.
+        positives = heat.eq(1).sum()
+        focal = gaussian_focal_loss(score_map, heat) * positives.clamp(min=1) / (positives + free.sum())
+        held = ~free
+        if held.any():
+            losses = {"focal": focal, "giou": giou_loss(regressed[held], target_xyxy[held]),
+                      "l1": l1_loss(regressed[held], target_xyxy[held])}
+            iou = box_iou_elementwise(pred_xyxy[held], target_xyxy[held]).detach().mean()
+        else:  # nothing to regress: zero box terms that keep the graph
+            zero = regressed.sum() * 0.0
+            losses = {"focal": focal, "giou": zero, "l1": zero}
+            iou = zero.detach()
         losses["loss"] = sum(self.weights[k] * v for k, v in losses.items())
-        losses["iou"] = box_iou_elementwise(pred_xyxy, target_xyxy).detach().mean()
+        losses["iou"] = iou
         return losses

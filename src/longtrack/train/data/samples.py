@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ...errors import LongtrackError
-from ..config import DataConfig
+from ..config import DataConfig, ViewConfig
 from .augment import flip_boxes, flip_image, jitter_colour, to_grayscale
 from .sources import Video, VideoSource, build_sources, combine_sources
 from .views import ViewResult, render_view, view_shape
@@ -36,8 +36,13 @@ class TrackingSamples(torch.utils.data.Dataset):
       ``multi_instance`` every frame lists the same instances in the same order.
     """
 
+    TARGET_FREE_SAMPLES = False  # a subclass that makes data.negative_fraction's samples sets True
+
     def __init__(self, cfg: DataConfig, seed: int, sources: list[VideoSource] | None = None):
         """``sources``: your own ``VideoSource``s instead of ``cfg.sources`` (equal weights)."""
+        if cfg.negative_fraction > 0 and not self.TARGET_FREE_SAMPLES:
+            raise LongtrackError(f"data.negative_fraction {cfg.negative_fraction}: {type(self).__name__} "
+                                 "makes no target-free samples (procontext's triplets do)")
         sizes = {view_shape(v) for v in cfg.templates}
         if len(sizes) != 1:
             raise LongtrackError(f"data.templates: all template views need one size, got {sorted(sizes)}")
@@ -111,13 +116,14 @@ class TrackingSamples(torch.utils.data.Dataset):
         want_instances = cfg.instances or cfg.kind == "multi_instance"
         frames = {int(f): video.frame(int(f)) for f in np.unique(np.concatenate([templates, search]))}
 
-        def render(frame_index: int, view) -> tuple[ViewResult, np.ndarray]:
+        def render(frame_index: int, view, centre=None) -> tuple[ViewResult, np.ndarray]:
             anchor = _last_visible(video, frame_index)
-            result = render_view(frames[frame_index], video.target_boxes[anchor], view, rng)
+            result = render_view(frames[frame_index], video.target_boxes[anchor] if centre is None else centre,
+                                 view, rng)
             return result, result.map_boxes(video.target_boxes[anchor])
 
         t_views, t_boxes = zip(*(render(int(f), v) for f in templates for v in cfg.templates))
-        s_views, s_boxes = zip(*(render(int(f), cfg.search) for f in search))
+        s_views, s_boxes = zip(*(render(int(f), *self._search_view(video, int(f), rng)) for f in search))
         t_frames = [int(f) for f in templates for _ in cfg.templates]
         out = {
             "template_images": [], "template_masks": [], "template_boxes": list(t_boxes),
@@ -154,6 +160,11 @@ class TrackingSamples(torch.utils.data.Dataset):
         for key in ("template_boxes", "search_boxes"):
             out[key] = np.stack(out[key]).astype(np.float32)
         return out
+
+    def _search_view(self, video: Video, frame_index: int, rng) -> tuple[ViewConfig, np.ndarray | None]:
+        """The view of search frame ``frame_index`` and the frame box it centres on (None: the
+        target's last visible box, jittered by the view). A subclass may centre elsewhere."""
+        return self.cfg.search, None
 
     def _instances(self, video: Video, frame_index: int, view: ViewResult, shared_ids,
                    width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
