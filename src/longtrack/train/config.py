@@ -17,20 +17,24 @@ from ..errors import LongtrackError
 from .typed_config import ConfigSource, parse_dataclass, to_plain
 
 __all__ = ["SourceConfig", "ViewConfig", "DataConfig", "OptimConfig", "ScheduleConfig",
-           "TrainSection", "TrainConfig", "load_config", "config_from_dict", "config_to_dict"]
+           "FreezeConfig", "TrainSection", "TrainConfig", "load_config", "config_from_dict", "config_to_dict"]
 
 
 @dataclass(frozen=True)
 class SourceConfig:
     """One source of training videos: ``synthetic`` without a ``root`` is the synthetic world
     generated on the fly (every object annotated); any ``load_dataset`` name with a ``root``
-    (``synthetic`` included) reads that dataset from disk (its target annotated)."""
+    (``synthetic`` included) reads that dataset from disk (its target annotated). Evaluation
+    sets are refused (``longtrack.datasets.evaluation_only``)."""
 
     name: str  # "synthetic" or a dataset name (lasot, got10k, trackingnet, ...)
     root: str | None = None  # dataset folder; none for the on-the-fly synthetic world
     split: str | None = None  # None: "train" on the fly, the reader's default on disk
     weight: float = 1.0  # relative sampling probability among sources
-    preset: str = "mini"  # on-the-fly synthetic only: lt, st or mini
+    preset: str = "mini"  # on-the-fly synthetic only: lt, st, mini or lt-real
+    # on-the-fly lt-real only: the training root (LaSOT layout) its objects and backgrounds are cut
+    # from; None: ../shared/data/real-train beside the repository.
+    source_root: str | None = None
     frame_size: tuple[int, int] | None = None  # on-the-fly synthetic only: (width, height)
     num_sequences: int = 1000  # on-the-fly synthetic only: distinct sequences drawn from
     cache: int = 32  # on-the-fly synthetic only: sequences kept ready per process (set-up is the cost)
@@ -46,6 +50,8 @@ class SourceConfig:
             raise ValueError(f"source '{self.name}' needs a root folder")
         if self.num_sequences < 1 or self.cache < 1:
             raise ValueError("num_sequences and cache must be >= 1")
+        if self.source_root is not None and not (self.on_the_fly and self.preset == "lt-real"):
+            raise ValueError("source_root is for the on-the-fly synthetic world's lt-real preset")
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,24 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class FreezeConfig:
+    """Parameters under ``prefix`` (e.g. ``backbone``, ``backbone.features.0``) take no gradient
+    before optimizer step ``until_step`` (-1: never released); with ``norm_eval`` their BatchNorm
+    layers keep their running statistics while frozen. Pretrained backbones: the whole backbone
+    frozen in a first stage, its last stages released later (one entry per stage)."""
+
+    prefix: str
+    until_step: int = -1
+    norm_eval: bool = True
+
+    def __post_init__(self):
+        if not self.prefix:
+            raise ValueError("freeze: prefix must name a parameter prefix")
+        if self.until_step < -1:
+            raise ValueError("freeze: until_step is a step >= 0, or -1 for never released")
+
+
+@dataclass(frozen=True)
 class TrainSection:
     steps: int = 1000
     batch_size: int = 8  # global: split evenly over torchrun processes
@@ -175,6 +199,8 @@ class TrainSection:
     # Start the model (not the optimizer) from this weights file or checkpoint of the same method:
     # a fine-tuning stage after an earlier run. A resumed run ignores it (its checkpoint wins).
     init_weights: str | None = None
+    freeze: tuple[FreezeConfig, ...] = ()  # frozen parameter prefixes and when each is released
+    channels_last: bool = False  # model and 4-D input tensors in channels_last memory format
 
     def __post_init__(self):
         if self.steps < 1 or self.batch_size < 1:

@@ -118,6 +118,8 @@ def _train(cfg: TrainConfig, out_dir: Path, resume_from: Path | None, device: to
     seed_everything(cfg.train.seed + info.rank)  # rank 0's model init is broadcast by DDP
     setup = resolve_method(cfg.method).build(cfg, device)
     model = setup.model.to(device)
+    if cfg.train.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     optimizer = build_optimizer(model, cfg.optim)
     scheduler = build_scheduler(optimizer, cfg.schedule, cfg.train.steps)
     scaler = torch.amp.GradScaler("cuda") if cfg.train.amp == "fp16" else None

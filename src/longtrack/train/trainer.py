@@ -12,20 +12,25 @@ from torch import nn
 from ..errors import LongtrackError
 from .config import TrainConfig, config_to_dict
 from .distributed import DistInfo
+from .freezing import FreezePlan
 from .hooks import Hook
 from .setup import TrainingSetup
 
 __all__ = ["Trainer", "move_to_device"]
 
 
-def move_to_device(batch, device: torch.device):
-    """Tensors in nested dicts, lists and tuples -> ``device``; anything else unchanged."""
+def move_to_device(batch, device: torch.device, channels_last: bool = False):
+    """Tensors in nested dicts, lists and tuples -> ``device`` (4-D floating tensors in
+    channels_last memory format when asked); anything else unchanged."""
     if isinstance(batch, torch.Tensor):
-        return batch.to(device, non_blocking=True)
+        batch = batch.to(device, non_blocking=True)
+        if channels_last and batch.dim() == 4 and batch.is_floating_point():
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        return batch
     if isinstance(batch, dict):
-        return {k: move_to_device(v, device) for k, v in batch.items()}
+        return {k: move_to_device(v, device, channels_last) for k, v in batch.items()}
     if isinstance(batch, (list, tuple)):
-        return type(batch)(move_to_device(v, device) for v in batch)
+        return type(batch)(move_to_device(v, device, channels_last) for v in batch)
     return batch
 
 
@@ -52,6 +57,16 @@ class Trainer:
         self.last_losses: dict[str, torch.Tensor] = {}
         self.last_grad_norm: torch.Tensor | None = None
         self.last_lr = cfg.optim.lr  # base learning rate of the last step (set by LRScheduleHook)
+        self.freeze = FreezePlan(self.raw_model, cfg.train.freeze)
+
+    def _apply_freeze(self) -> None:
+        """Frozen prefixes for this step; DDP registers the parameters that take gradients when it
+        is built, so a changed frozen set rebuilds its wrapper (on every rank at the same step)."""
+        if self.freeze.apply(self.raw_model, self.step) and isinstance(
+                self.model, nn.parallel.DistributedDataParallel):
+            self.model = nn.parallel.DistributedDataParallel(
+                self.raw_model, device_ids=self.model.device_ids,
+                find_unused_parameters=self.cfg.train.find_unused_parameters)
 
     def autocast(self):
         amp = self.cfg.train.amp
@@ -66,7 +81,8 @@ class Trainer:
                 "samples_per_epoch": len(self.setup.dataset)}
 
     def run_step(self, batch) -> None:
-        batch = move_to_device(batch, self.device)
+        self._apply_freeze()
+        batch = move_to_device(batch, self.device, self.cfg.train.channels_last)
         with self.autocast():
             outputs = self.model(batch)
             losses = self.setup.criterion(outputs, batch)

@@ -10,6 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ...datasets.evaluation_only import refuse_for_training
 from ...errors import LongtrackError
 from ..config import SourceConfig
 
@@ -108,8 +109,11 @@ class SyntheticSource:
         from ...synth import SynthSource  # the synthetic world; imported only when used
 
         size = tuple(cfg.frame_size) if cfg.frame_size is not None else None
+        extra = {} if cfg.source_root is None else {"source_root": cfg.source_root}
+        if cfg.source_root is not None:
+            refuse_for_training(cfg.source_root, "data source 'synthetic' (lt-real source_root)")
         self._source = SynthSource(preset=cfg.preset, split=cfg.split or "train", num=cfg.num_sequences,
-                                   size=size, cache=cfg.cache)
+                                   size=size, cache=cfg.cache, **extra)
         self.cfg = cfg
         self.num_identities = cfg.num_sequences * MAX_OBJECTS_PER_VIDEO
 
@@ -154,6 +158,7 @@ class DatasetSource:
     def __init__(self, cfg: SourceConfig):
         from ...datasets import load_dataset
 
+        refuse_for_training(cfg.root, f"data source '{cfg.name}'")
         sequences = [s for s in load_dataset(cfg.name, cfg.root, split=cfg.split)
                      if (_valid_boxes(s.boxes) & ~s.absent).any()]
         if not sequences:
