@@ -20,6 +20,9 @@ class TrackerSpec:
     default_weights: str | None = None  # file name inside the package's ``weights`` folder
     needs_weights: bool = False  # a learned tracker: its weights decide its quality
     options: dict = field(default_factory=dict)
+    # weights="none" builds the network at random initialisation (an "untrained" row); False
+    # for a network that exists only as its files (nanotrack's ONNX pair).
+    random_init: bool = True
 
     def weights_path(self) -> str | None:
         """Path of the shipped default weights, or None when this tracker ships none."""
@@ -61,7 +64,7 @@ def get_tracker_spec(name: str) -> TrackerSpec:
         base = _REGISTRY[f"{wrapper}:*"]
         get_tracker_spec(inner)  # the wrapped tracker must exist
         return TrackerSpec(name, base.factory, base.paper, base.default_weights, base.needs_weights,
-                           {**base.options, "local_tracker": inner})
+                           {**base.options, "local_tracker": inner}, base.random_init)
     raise LongtrackError(f"unknown tracker {name!r}; known: {', '.join(sorted(_REGISTRY))}")
 
 

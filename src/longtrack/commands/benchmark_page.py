@@ -1,11 +1,17 @@
-"""``longtrack benchmark-page [--trackers ...] [--num 10] [--root DIR] [--out docs/benchmark.md]
-[--workers N]``: write the synthetic long-term test benchmark once, run every tracker on it
-(resuming finished sequences), score them, and write the page and its plots.
+"""``longtrack benchmark-page [--suite synth|real] [--trackers ...] [--workers N] ...``: run every
+tracker on a benchmark (resuming finished sequences), score them, and write the page and its
+plots.
+
+* ``--suite synth`` (default): the synthetic long-term test benchmark, written once into a cache
+  (``--num``, ``--root``, ``--preset``...); page ``docs/benchmark.md``.
+* ``--suite real``: real videos read from dataset roots (``--data DATASET=DIR``, default
+  real-val + real/ of the shared folder; ``evaluation.real_benchmark``); page
+  ``docs/benchmark-real.md``.
 
 A learned tracker gets a row for its shipped (or ``--weights NAME=PATH``) weights and an
 "untrained" row (random initialisation, folder ``<name>-untrained``); ``--no-untrained`` skips
 those. The page shows every complete result folder of the benchmark, not only this run's, and
-the rows its previous run kept in ``docs/benchmark/rows.json`` whose folder is not here
+the rows its previous run kept in ``<page folder>/rows.json`` whose folder is not here
 (``evaluation.kept_rows``; ``--forget ROW`` drops one).
 """
 from __future__ import annotations
@@ -17,27 +23,36 @@ import shlex
 import sys
 from pathlib import Path
 
-HELP = "regenerate docs/benchmark.md: every tracker on the synthetic long-term test benchmark"
+from ..evaluation.real_benchmark import DEFAULT_PARTS
+
+HELP = "regenerate docs/benchmark.md (synthetic) or docs/benchmark-real.md (--suite real)"
 DEFAULT_RESULTS = Path("runs/benchmark")
-DEFAULT_OUT = Path("docs/benchmark.md")
+DEFAULT_OUT = {"synth": Path("docs/benchmark.md"), "real": Path("docs/benchmark-real.md")}
+DEFAULT_NUM = 10
+SYNTH_ONLY = ("num", "root", "preset", "size", "num_frames")  # options of the synthetic suite
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--suite", choices=sorted(DEFAULT_OUT), default="synth",
+                        help="synth: the synthetic long-term test set (default); real: real videos (--data)")
     parser.add_argument("--trackers", nargs="+", metavar="NAME",
                         help="trackers to run (default: every registered tracker)")
     parser.add_argument("--weights", action="append", metavar="TRACKER=PATH",
                         help="weights for a learned tracker's row (repeatable; default: shipped weights)")
     parser.add_argument("--no-untrained", action="store_true",
                         help="skip the untrained (random initialisation) rows of learned trackers")
-    parser.add_argument("--num", type=int, default=10, metavar="N", help="sequences 0..N-1 (default 10)")
+    parser.add_argument("--num", type=int, metavar="N", help=f"synth: sequences 0..N-1 (default {DEFAULT_NUM})")
     parser.add_argument("--root", type=Path, metavar="DIR",
-                        help="where the benchmark's sequences are (written if missing; default "
+                        help="synth: where the benchmark's sequences are (written if missing; default "
                              "~/.cache/longtrack/synth-lt-v<generator version>)")
+    parser.add_argument("--data", action="append", metavar="DATASET=DIR",
+                        help="real: a dataset root and its reader (repeatable; default "
+                             + " ".join(f"{d}={r}" for d, r in DEFAULT_PARTS) + ")")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
                         help=f"result folders go to DIR/<benchmark id>/<row>/ (default {DEFAULT_RESULTS})")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="FILE.md",
-                        help=f"the page (default {DEFAULT_OUT}); plots go to the folder of the same "
-                             "name without .md")
+    parser.add_argument("--out", type=Path, metavar="FILE.md",
+                        help="the page (default docs/benchmark.md, or docs/benchmark-real.md for --suite "
+                             "real); plots and rows.json go to the folder of the same name without .md")
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="tracker processes (default 1)")
     parser.add_argument("--no-run", action="store_true",
                         help="run no tracker: write the page from the result folders already there "
@@ -46,14 +61,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="drop ROW's kept numbers from the page's rows.json (repeatable; a complete "
                              "result folder of ROW still scores it)")
     parser.add_argument("--device", default="cpu", help="torch device for learned trackers (default cpu)")
-    quick = parser.add_argument_group("quick checks (the page then says it is not the standard benchmark)")
-    quick.add_argument("--preset", default="lt", help="synthetic preset (default lt)")
+    quick = parser.add_argument_group("synth quick checks (the page then says it is not the standard benchmark)")
+    quick.add_argument("--preset", help="synthetic preset (default lt)")
     quick.add_argument("--size", metavar="WxH", help="frame size override")
     quick.add_argument("--num-frames", type=int, metavar="F", help="frames per sequence override")
 
 
 def _command_line(args, trackers: list[str]) -> str:
-    words = ["longtrack", "benchmark-page", "--trackers", *trackers, "--num", str(args.num)]
+    words = ["longtrack", "benchmark-page"]
+    if args.suite == "real":
+        words += ["--suite", "real", "--trackers", *trackers]
+        for item in args.data or []:
+            words += ["--data", item]
+    else:
+        words += ["--trackers", *trackers, "--num", str(args.num)]
     for item in args.weights or []:
         words += ["--weights", item]
     if args.no_untrained:
@@ -66,16 +87,16 @@ def _command_line(args, trackers: list[str]) -> str:
         words += ["--root", str(args.root)]
     if args.results != DEFAULT_RESULTS:
         words += ["--results", str(args.results)]
-    if args.out != DEFAULT_OUT:
+    if args.out != DEFAULT_OUT[args.suite]:
         words += ["--out", str(args.out)]
-    for flag, value in (("--preset", None if args.preset == "lt" else args.preset), ("--size", args.size),
+    for flag, value in (("--preset", None if args.preset in (None, "lt") else args.preset), ("--size", args.size),
                         ("--num-frames", args.num_frames)):
         if value is not None:
             words += [flag, str(value)]
     return shlex.join(words)
 
 
-def _run_all(runs, sequences, results_dir, args) -> dict[str, str]:
+def _run_all(runs, dataset: str, sequences, results_dir, args) -> dict[str, str]:
     """Run each planned row; return ``{folder: what failed}``."""
     from ..errors import LongtrackError
     from ..evaluation.runner import run_tracker_on_dataset
@@ -84,7 +105,7 @@ def _run_all(runs, sequences, results_dir, args) -> dict[str, str]:
     for run in runs:
         print(f"{run.folder}: tracking {len(sequences)} sequences", file=sys.stderr, flush=True)
         try:
-            summary = run_tracker_on_dataset(run.tracker, "synthetic", sequences, results_dir, weights=run.weights,
+            summary = run_tracker_on_dataset(run.tracker, dataset, sequences, results_dir, weights=run.weights,
                                              device=args.device, workers=args.workers, progress=True,
                                              name=run.folder)
         except LongtrackError as exc:
@@ -97,7 +118,13 @@ def _run_all(runs, sequences, results_dir, args) -> dict[str, str]:
     return failures
 
 
-def _without_row(registered: list[str], on_page: set, scored: dict, no_weights: dict[str, str]) -> dict[str, str]:
+def _add_row_command(suite: str, tracker: str) -> str:
+    return shlex.join(["longtrack", "benchmark-page", *(["--suite", suite] if suite != "synth" else []),
+                       "--trackers", tracker])
+
+
+def _without_row(registered: list[str], on_page: set, scored: dict, no_weights: dict[str, str],
+                 suite: str) -> dict[str, str]:
     """Why each registered tracker has no ranked row of its own name."""
     from ..evaluation.benchmark_page import plan_runs
 
@@ -105,7 +132,7 @@ def _without_row(registered: list[str], on_page: set, scored: dict, no_weights: 
     out = {t: why for t, why in no_weights.items() if t not in scored}
     for t in registered:
         if t not in on_page and t not in out:
-            out[t] = f"not run on this benchmark yet (`longtrack benchmark-page --trackers {t}`)"
+            out[t] = f"not run on this benchmark yet (`{_add_row_command(suite, t)}`)"
     return out
 
 
@@ -133,35 +160,69 @@ def _page_rows(fresh, rows_file: Path, bench_id: str, weights: dict[str, str], f
     return kept_rows.merge(fresh, kept)
 
 
-def run(args: argparse.Namespace) -> int:
+def _check_suite_options(args) -> None:
+    """Reject options of the other suite; fill the defaults that depend on the suite."""
+    from ..errors import LongtrackError
+
+    if args.suite == "real":
+        given = [f"--{name.replace('_', '-')}" for name in SYNTH_ONLY if getattr(args, name) is not None]
+        if given:
+            raise LongtrackError(f"{', '.join(given)}: options of the synthetic suite, not of --suite real "
+                                 "(which reads --data DATASET=DIR)")
+    elif args.data:
+        raise LongtrackError("--data is an option of --suite real")
+    if args.num is None:
+        args.num = DEFAULT_NUM
+    if args.preset is None:
+        args.preset = "lt"
+    if args.out is None:
+        args.out = DEFAULT_OUT[args.suite]
+
+
+def _load_suite(args, show: bool):
+    """``(benchmark, sequences, sources sentence)`` of the suite; the synthetic one is written
+    into its cache first when missing."""
+    if args.suite == "real":
+        from ..evaluation.real_benchmark import load_real_benchmark, parse_parts
+
+        bench, sequences = load_real_benchmark(parse_parts(args.data), progress=show)
+        print(f"{bench.id}: {len(sequences)} sequences from {len(bench.parts)} dataset root(s)", file=sys.stderr,
+              flush=True)
+        return bench, sequences, bench.sources_line()
     from ..datasets import load_dataset
+    from ..evaluation.synth_benchmark import SynthBenchmark, default_cache_root, ensure_written
+    from ..synth import parse_size
+
+    bench = SynthBenchmark(args.num, args.preset, parse_size(args.size) if args.size else None, args.num_frames)
+    root = args.root if args.root is not None else default_cache_root(bench)
+    print(f"{bench.id}: sequences in {root} (written once if missing)", file=sys.stderr, flush=True)
+    names = ensure_written(bench, root, progress=show)
+    return bench, load_dataset("synthetic", root, sequences=names, progress=show), bench.sources_line(root)
+
+
+def run(args: argparse.Namespace) -> int:
     from ..errors import LongtrackError
     from ..evaluation import benchmark_page as page
     from ..evaluation.benchmark_markdown import PageInputs, library_versions, render_page
     from ..evaluation.kept_rows import ROWS_NAME, write_rows
     from ..evaluation.report import write_json
-    from ..evaluation.synth_benchmark import SynthBenchmark, default_cache_root, ensure_written
     from ..fileio import atomic_write_text, check_writable
     from ..git_state import git_state
-    from ..synth import parse_size
 
     if args.workers < 1:
         raise LongtrackError(f"--workers must be 1 or more, got {args.workers}")
+    _check_suite_options(args)
     check_writable(args.out)
-    bench = SynthBenchmark(args.num, args.preset, parse_size(args.size) if args.size else None, args.num_frames)
     trackers = list(dict.fromkeys(args.trackers or page.default_trackers()))
     weights = page.parse_weights_options(args.weights)
     runs, not_listed = page.plan_runs(trackers, weights, not args.no_untrained)
     show = sys.stderr.isatty()
 
-    root = args.root if args.root is not None else default_cache_root(bench)
-    print(f"{bench.id}: sequences in {root} (written once if missing)", file=sys.stderr, flush=True)
-    names = ensure_written(bench, root, progress=show)
-    sequences = load_dataset("synthetic", root, sequences=names, progress=show)
+    bench, sequences, sources = _load_suite(args, show)
     results_dir = args.results / bench.id
-    failures = {} if args.no_run else _run_all(runs, sequences, results_dir, args)
+    failures = {} if args.no_run else _run_all(runs, bench.dataset, sequences, results_dir, args)
 
-    fresh = page.collect_rows(results_dir, sequences)
+    fresh = page.collect_rows(results_dir, sequences, bench.dataset)
     # What a kept row must carry to say where its numbers came from. The page's own files do not
     # make the tree dirty: each regeneration rewrites them.
     plots_dir = args.out.with_suffix("")
@@ -180,13 +241,13 @@ def run(args: argparse.Namespace) -> int:
     on_page = {(r.record or {}).get("tracker") for r in rows} | set(trackers)
     ordered = [t for t in registered if t in on_page] + sorted(on_page - set(registered) - {None})
     # Planned rows with neither a result folder nor a kept row (e.g. with --no-run).
-    absent = {r.folder: f"no result folder and no kept row (`longtrack benchmark-page --trackers {r.tracker}`)"
+    absent = {r.folder: f"no result folder and no kept row (`{_add_row_command(args.suite, r.tracker)}`)"
               for r in runs if r.folder not in {row.folder for row in rows} | set(failures)}
     text = render_page(PageInputs(
         benchmark=bench, sequences=sequences, rows=rows,
-        not_listed={**absent, **_without_row(registered, on_page, scored, not_listed)},
+        not_listed={**absent, **_without_row(registered, on_page, scored, not_listed, args.suite)},
         failures=failures, plots=[Path(os.path.relpath(p, args.out.parent)) for p in plots],
-        command=_command_line(args, ordered), root=root, results_dir=results_dir,
+        command=_command_line(args, ordered), sources=sources, results_dir=results_dir,
         rows_file=Path(os.path.relpath(rows_file, args.out.parent))))
     write_rows(rows_file, bench.id, rows)
     atomic_write_text(args.out, text)

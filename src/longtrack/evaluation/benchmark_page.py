@@ -1,10 +1,13 @@
-"""The project's benchmark page (docs/benchmark.md): every tracker on ``synth-lt``.
+"""The project's benchmark pages: every tracker on ``synth-lt`` (docs/benchmark.md,
+``synth_benchmark``) or on real videos (docs/benchmark-real.md, ``real_benchmark``).
 
 Which runs a tracker gets (``plan_runs``): its shipped (or given) weights; a learned tracker
 also gets an "untrained" row (``weights="none"``, folder ``<name>-untrained``), and one that
 ships no weights is listed as such instead of a trained row. The page then shows every
 complete result folder of the benchmark (``collect_rows``), so each tracker adds its row by
-running ``longtrack benchmark-page --trackers NAME`` without redoing the others.
+running ``longtrack benchmark-page --trackers NAME`` without redoing the others. ``dataset``
+names the result format and scoring of the page's sequences (``synthetic``; ``lasot`` for the
+real page, whatever layout each sequence was read from).
 """
 from __future__ import annotations
 
@@ -74,7 +77,7 @@ def plan_runs(trackers: list[str], weights: dict[str, str], untrained: bool = Tr
         else:
             missing[name] = (f"learned tracker that ships no weights (add its row with "
                              f"`--weights {name}=PATH`)")
-        if spec.needs_weights and untrained:
+        if spec.needs_weights and spec.random_init and untrained:
             runs.append(PlannedRun(name, UNTRAINED, name + UNTRAINED_SUFFIX))
     return runs, missing
 
@@ -92,12 +95,12 @@ def parse_weights_options(items: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _speed_and_redetection(tracker_dir: Path, sequences: list[Sequence]) -> tuple[float, list]:
+def _speed_and_redetection(tracker_dir: Path, sequences: list[Sequence], dataset: str) -> tuple[float, list]:
     """Frames per second over frames 1..N-1 (initialisation excluded) from the time logs, and
     every re-appearance's re-detection delay."""
     frames, seconds, delays = 0, 0.0, []
     for seq in sequences:
-        res = result_formats.read_sequence_results(DATASET, tracker_dir, seq)
+        res = result_formats.read_sequence_results(dataset, tracker_dir, seq)
         if res.times is not None:
             frames += len(seq) - 1
             seconds += float(np.sum(res.times[1:]))
@@ -107,7 +110,7 @@ def _speed_and_redetection(tracker_dir: Path, sequences: list[Sequence]) -> tupl
     return (frames / seconds if seconds > 0 else float("nan")), delays
 
 
-def collect_rows(results_dir: Path, sequences: list[Sequence]) -> list[PageRow]:
+def collect_rows(results_dir: Path, sequences: list[Sequence], dataset: str = DATASET) -> list[PageRow]:
     """Every tracker folder under ``results_dir``, scored when complete on ``sequences``."""
     from .scoring import score_results
 
@@ -115,10 +118,10 @@ def collect_rows(results_dir: Path, sequences: list[Sequence]) -> list[PageRow]:
     folders = sorted(p for p in Path(results_dir).iterdir() if p.is_dir()) if Path(results_dir).is_dir() else []
     for folder in folders:
         row = PageRow(folder.name, read_record(folder))
-        row.complete = sum(is_complete(DATASET, folder, s) for s in sequences)
+        row.complete = sum(is_complete(dataset, folder, s) for s in sequences)
         if row.complete == len(sequences):
-            row.scores = score_results(DATASET, sequences, folder, progress=False)
-            row.fps, row.delays = _speed_and_redetection(folder, sequences)
+            row.scores = score_results(dataset, sequences, folder, progress=False)
+            row.fps, row.delays = _speed_and_redetection(folder, sequences, dataset)
         rows.append(row)
     return rows
 
@@ -128,8 +131,9 @@ def weights_text(record: dict | None) -> str:
         return "unknown"
     weights = record.get("weights") or {}
     kind = weights.get("kind")
-    if kind == "file":
-        return f"`{weights.get('name')}` ({str(weights.get('sha256'))[:8]})"
+    if kind in ("file", "folder"):
+        slash = "/" if kind == "folder" else ""
+        return f"`{weights.get('name')}{slash}` ({str(weights.get('sha256'))[:8]})"
     return {"untrained": "untrained (random init.)", "weights-free": "none needed"}.get(kind, "unknown")
 
 

@@ -16,7 +16,7 @@ from ..errors import LongtrackError
 from ..fileio import atomic_write_text
 from .benchmark_page import PageRow
 from .report import to_json
-from .run_record import file_digest
+from .run_record import weights_digest
 
 FORMAT = 1
 ROWS_NAME = "rows.json"
@@ -72,7 +72,7 @@ def stale_reason(row: PageRow, weights_options: dict[str, str]) -> str | None:
     weights = (row.record or {}).get("weights") or {}
     if weights.get("kind") in WEIGHTS_FREE_KINDS:
         return None
-    if weights.get("kind") != "file" or not weights.get("sha256"):
+    if weights.get("kind") not in ("file", "folder") or not weights.get("sha256"):
         return "its weights are not recorded"
     tracker = (row.record or {}).get("tracker")
     try:
@@ -82,7 +82,7 @@ def stale_reason(row: PageRow, weights_options: dict[str, str]) -> str | None:
     path = weights_options.get(tracker) or spec.weights_path()
     if path is None:
         return f"{tracker} ships no weights now"
-    sha = file_digest(path)
+    sha = weights_digest(path)
     if sha != weights["sha256"]:
         return (f"it was scored with {weights.get('name')} ({weights['sha256'][:8]}); "
                 f"{Path(path).name} is now {sha[:8]}")

@@ -31,11 +31,26 @@ def file_digest(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def folder_digest(path: str | os.PathLike) -> str:
+    """SHA-256 over the names and SHA-256s of the visible files directly in a weights folder
+    (e.g. nanotrack's two ONNX files), in name order."""
+    digest = hashlib.sha256()
+    for item in sorted(p for p in Path(path).iterdir() if p.is_file() and not p.name.startswith(".")):
+        digest.update(f"{item.name}\0{file_digest(item)}\n".encode("utf-8"))
+    return digest.hexdigest()
+
+
+def weights_digest(path: str | os.PathLike) -> str:
+    """The SHA-256 that identifies a weights file or a weights folder."""
+    return folder_digest(path) if Path(path).is_dir() else file_digest(path)
+
+
 def weights_identity(weights_path: str | None, needs_weights: bool) -> dict:
-    """``{"kind": "file"|"untrained"|"weights-free", "name", "sha256"}``."""
+    """``{"kind": "file"|"folder"|"untrained"|"weights-free", "name", "sha256"}``."""
     if weights_path is None:
         return {"kind": "untrained" if needs_weights else "weights-free", "name": None, "sha256": None}
-    return {"kind": "file", "name": Path(weights_path).name, "sha256": file_digest(weights_path)}
+    kind = "folder" if Path(weights_path).is_dir() else "file"
+    return {"kind": kind, "name": Path(weights_path).name, "sha256": weights_digest(weights_path)}
 
 
 def cpu_name() -> str:
@@ -80,7 +95,9 @@ def check_or_write_record(tracker_dir: str | os.PathLike, record: dict) -> None:
     dataset and weights (so a resumed run never mixes two models' sequences)."""
     tracker_dir = Path(tracker_dir)
     old = read_record(tracker_dir)
-    if old is None:
+    if old is None or not _holds_results(tracker_dir):
+        # A record only guards results: one left by a run that failed before its first sequence
+        # (e.g. a weights folder missing a file) must not lock the folder.
         atomic_write_text(tracker_dir / RECORD_NAME, json.dumps(record, indent=2) + "\n")
         return
     old = {"options": {}, **old}  # records written before options existed had none
@@ -91,9 +108,13 @@ def check_or_write_record(tracker_dir: str | os.PathLike, record: dict) -> None:
                 f"{_describe(record[key])}; choose another --out (or --name) or delete that folder")
 
 
+def _holds_results(tracker_dir: Path) -> bool:
+    return any(p.name != RECORD_NAME for p in tracker_dir.iterdir())
+
+
 def _describe(value) -> str:
     if isinstance(value, dict) and "kind" in value:
-        if value["kind"] != "file":
+        if value["kind"] not in ("file", "folder"):
             return value["kind"]
         return f"{value.get('name')} (sha256 {str(value.get('sha256'))[:12]})"
     return repr(value)

@@ -84,8 +84,8 @@ def run_tracker_on_dataset(tracker_name: str, dataset: str, sequences: list[Sequ
         raise LongtrackError(f"--workers must be 1 or more, got {workers}")
     tracker_dir = Path(out_dir) / (name or tracker_name)
     weights_path = resolve_weights(spec, weights)
-    if weights_path is not None and not Path(weights_path).is_file():
-        raise LongtrackError(f"{tracker_name}: weights file {weights_path} not found")
+    if weights_path is not None and not Path(weights_path).exists():  # a file, or a folder (nanotrack)
+        raise LongtrackError(f"{tracker_name}: weights {weights_path} not found")
     record = make_record(tracker_name, dataset, weights_identity(weights_path, spec.needs_weights),
                          device, workers, options=options or {})
     check_or_write_record(tracker_dir, record)

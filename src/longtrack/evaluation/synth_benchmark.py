@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import LongtrackError
 from ..fileio import atomic_write_text
 
@@ -44,6 +46,35 @@ class SynthBenchmark:
         if self.num_frames is not None:
             text += f"-f{self.num_frames}"
         return text
+
+    @property
+    def dataset(self) -> str:
+        """The result format and scoring of its sequences."""
+        return "synthetic"
+
+    @property
+    def title(self) -> str:
+        return "every tracker on the synthetic long-term test set"
+
+    def describe(self, sequences) -> str:
+        """The page's paragraph on the data: sequences, frames, absences, distractors."""
+        frames = sum(len(s) for s in sequences)
+        absent = sum(int(s.absent.sum()) for s in sequences)
+        reappear = sum(int(np.sum(~s.absent[1:] & s.absent[:-1])) for s in sequences)
+        distractors = sum(sum(o.get("role") == "distractor" for o in s.meta.get("objects", [])) for s in sequences)
+        extra = "" if self.standard else (
+            f" **Not the standard benchmark**: preset `{self.preset}`"
+            + (f", size {self.size[0]}x{self.size[1]}" if self.size else "")
+            + (f", {self.num_frames} frames per sequence" if self.num_frames else "") + ".")
+        return (f"`{self.id}`: sequences 0..{self.num - 1} of the synthetic world's test split, "
+                f"preset `{self.preset}` (see docs/synthetic.md): {len(sequences)} sequences, "
+                f"{frames} frames, target absent (out of view or fully occluded) in {absent} of them "
+                f"({100 * absent / max(frames, 1):.1f}%), {reappear} re-appearances after an absence, "
+                f"{distractors} same-class distractors in all. Every tracker sees the same frames.{extra}")
+
+    def sources_line(self, root: Path) -> str:
+        return (f"Sequences: `{root}` (written by `longtrack benchmark-page` on first use); results in the "
+                "LaSOT result format, scored with `longtrack score --dataset synthetic`.")
 
 
 def default_cache_root(benchmark: SynthBenchmark) -> Path:
