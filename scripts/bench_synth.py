@@ -1,7 +1,7 @@
 """Speed of the synthetic world: set-up per sequence, render frames per second, and writing speed.
 
-    python scripts/bench_synth.py [--preset lt] [--sizes 320x240,640x480] [--sequences 3]
-                                  [--frames 300] [--threads 1] [--json out.json]
+    python scripts/bench_synth.py [--preset lt[,lt-real,...]] [--sizes 320x240,640x480] [--sequences 3]
+                                  [--frames 300] [--threads 1] [--source-root DIR] [--json out.json]
 
 For each size, ``--sequences`` test sequences are made; for each one it measures the set-up
 (plan + ground truth + canvas and sprites, i.e. everything before the first frame) and the
@@ -9,7 +9,9 @@ time to render ``--frames`` frames spread over the sequence (random access, as t
 then the time to render and JPEG-encode the same frames (what ``longtrack synth`` does, minus
 the disk). OpenCV runs on ``--threads`` threads (1 = one CPU core). Medians over sequences;
 frames per second are given per wall-clock second and per CPU second of this process (the
-latter is less sensitive to other programs sharing the machine).
+latter is less sensitive to other programs sharing the machine). For ``lt-real`` the source
+root's index (read once per process) is loaded before timing; ``--source-root`` as for
+``longtrack synth``.
 """
 from __future__ import annotations
 
@@ -23,8 +25,9 @@ import time
 import cv2
 import numpy as np
 
-from longtrack.synth import make_sequence, parse_size
+from longtrack.synth import PRESETS, make_sequence, parse_size
 from longtrack.synth.lasot import encode_jpeg
+from longtrack.synth.real_source import load_source_index
 
 
 def _timed(fn) -> tuple[float, float]:
@@ -34,14 +37,14 @@ def _timed(fn) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def bench_size(preset: str, size: tuple[int, int], sequences: int, frames: int) -> dict:
+def bench_size(preset: str, size: tuple[int, int], sequences: int, frames: int, source_root=None) -> dict:
     rows = {"setup": [], "render": [], "render_cpu": [], "jpeg": [], "jpeg_cpu": []}
     for index in range(sequences):
         seq = None
 
         def setup():
             nonlocal seq
-            seq = make_sequence(preset, "test", index, size=size)
+            seq = make_sequence(preset, "test", index, size=size, source_root=source_root)
             seq.boxes  # ground truth
             seq.render(0)  # canvas and sprites
 
@@ -62,15 +65,20 @@ def bench_size(preset: str, size: tuple[int, int], sequences: int, frames: int) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--preset", default="lt")
+    parser.add_argument("--preset", default="lt", help="one preset or a comma-separated list")
     parser.add_argument("--sizes", default="320x240,640x480")
     parser.add_argument("--sequences", type=int, default=3)
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--source-root", default=None, help="lt-real only (default: ../shared/data/real-train)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     cv2.setNumThreads(args.threads)
-    rows = [bench_size(args.preset, parse_size(s), args.sequences, args.frames) for s in args.sizes.split(",")]
+    presets = args.preset.split(",")
+    if any(PRESETS[p].appearance == "real" for p in presets):
+        load_source_index(args.source_root)
+    rows = [bench_size(p, parse_size(s), args.sequences, args.frames, args.source_root if PRESETS[p].appearance == "real"
+                       else None) for s in args.sizes.split(",") for p in presets]
     print(f"# {platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
           f"OpenCV threads: {args.threads}")
     print("| preset | size | set-up (s) | render fps (wall) | render fps (per CPU second) "

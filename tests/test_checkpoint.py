@@ -98,3 +98,17 @@ def test_newer_format_version_is_refused(tmp_path):
                 "method": "toy", "config": {}, "model": {}}, path)
     with pytest.raises(LongtrackError, match="upgrade longtrack"):
         load_weights(path)
+
+
+@pytest.mark.parametrize("poison", [float("nan"), float("inf")])
+def test_non_finite_weights_are_refused(tmp_path, poison):
+    state = _state()
+    state["weight"] = torch.full_like(state["weight"], poison)
+    path = save_weights(tmp_path / "diverged.pt", method="toy", config=CONFIG, state_dict=state)
+    with pytest.raises(LongtrackError, match=r"diverged.pt holds non-finite weights.*weight with 6 of 6"):
+        load_weights(path)
+    state = _state()
+    state["bias"][1] = poison  # a single bad value is enough to poison every output
+    path = save_checkpoint(tmp_path / "ckpt.pt", method="toy", config=CONFIG, model=state, step=1)
+    with pytest.raises(LongtrackError, match="bias with 1 of 2"):
+        load_checkpoint(path)

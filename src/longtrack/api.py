@@ -11,9 +11,12 @@ from typing import Iterator, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from .boxes import clip_xywh
 from .errors import LongtrackError
 
 Box = tuple[float, float, float, float]
+MIN_BOX_SIDE = 2.0  # pixels of the first box inside the frame, each side (see ``initial_box``)
+MAX_DETAIL = 300  # characters of a tracker's own error message kept in a TrackerError
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,33 @@ def validate_box(box, frame_shape: tuple[int, ...] | None = None) -> Box:
     return values
 
 
+def initial_box(box, frame_shape: tuple[int, ...]) -> Box:
+    """The first box a tracker starts from: ``validate_box``'s checks, then clipped to the frame,
+    and at least ``MIN_BOX_SIDE`` pixels wide and high inside it (a smaller box holds too few
+    pixels for any tracker's template, and OpenCV's trackers crash on it)."""
+    values = validate_box(box, frame_shape)
+    height, width = frame_shape[:2]
+    x, y, w, h = (float(v) for v in clip_xywh(values, width, height))
+    if w < MIN_BOX_SIDE or h < MIN_BOX_SIDE:
+        raise LongtrackError(f"box {values} covers {w:g}x{h:g} pixels of the first frame ({width}x{height}); "
+                             f"the first box must cover at least {MIN_BOX_SIDE:g}x{MIN_BOX_SIDE:g} pixels")
+    return x, y, w, h
+
+
+class TrackerError(LongtrackError):
+    """An error raised inside a tracker's ``initialize`` / ``track``, as one line naming the
+    tracker and the frame; the original exception is its ``__cause__`` (``--debug`` shows it)."""
+
+    def __init__(self, tracker: str, frame: int, error: BaseException):
+        detail = " ".join(str(error).split())  # OpenCV's messages span several lines
+        if len(detail) > MAX_DETAIL:
+            detail = detail[:MAX_DETAIL] + " ..."
+        kind, module = type(error).__name__, type(error).__module__.split(".")[0]
+        what = "" if isinstance(error, LongtrackError) else f"{kind if module == 'builtins' else f'{module}.{kind}'}: "
+        super().__init__(f"tracker {tracker} failed on frame {frame}: {what}{detail}")
+        self.tracker, self.frame = tracker, frame
+
+
 class BaseTracker:
     """Base for longtrack trackers: converts frames, validates the first box and keeps the
     image size. Subclasses implement ``_initialize(frame, box)`` and ``_track(frame)``."""
@@ -85,17 +115,33 @@ class BaseTracker:
 
     def __init__(self):
         self.image_size: tuple[int, int] | None = None  # (width, height)
+        self.frame_index = -1  # of the last frame given: 0 = the initialization frame
 
     def initialize(self, frame: np.ndarray, box: Sequence[float]) -> None:
+        """Start on ``frame`` from ``box`` (checked by ``validate_box``; ``longtrack track``,
+        ``track_video`` and ``eval`` first make it ``initial_box``, clipped and not too small)."""
         frame = as_rgb(frame)
         box = validate_box(box, frame.shape)
         self.image_size = (frame.shape[1], frame.shape[0])
-        self._initialize(frame, box)
+        self.frame_index = 0
+        try:
+            self._initialize(frame, box)
+        except TrackerError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one line naming the tracker and the frame
+            raise TrackerError(self.name, 0, exc) from exc
 
     def track(self, frame: np.ndarray) -> Prediction:
         if self.image_size is None:
             raise LongtrackError(f"{self.name}: track() called before initialize()")
-        return self._track(as_rgb(frame))
+        self.frame_index = getattr(self, "frame_index", 0) + 1
+        frame = as_rgb(frame)
+        try:
+            return self._track(frame)
+        except TrackerError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one line naming the tracker and the frame
+            raise TrackerError(self.name, self.frame_index, exc) from exc
 
     def _initialize(self, frame: np.ndarray, box: Box) -> None:
         raise NotImplementedError
@@ -119,7 +165,8 @@ def track_video(
     device: str = "cpu",
 ) -> Iterator[Prediction]:
     """Track ``box`` through ``source`` (video file, image folder, camera index or an iterable
-    of frames). Yields one ``Prediction`` per frame, the first being the given box."""
+    of frames). Yields one ``Prediction`` per frame, the first being the given box clipped to
+    the frame (``initial_box``)."""
     trk = create(tracker, weights=weights, device=device) if isinstance(tracker, str) else tracker
     frames = source
     if isinstance(source, (str, int)) or hasattr(source, "__fspath__"):
@@ -129,9 +176,10 @@ def track_video(
     first = True
     for frame in frames:
         if first:
-            trk.initialize(frame, box)
+            start = initial_box(box, as_rgb(frame).shape)
+            trk.initialize(frame, start)
             first = False
-            yield Prediction(validate_box(box), 1.0, True)
+            yield Prediction(start, 1.0, True)
         else:
             yield trk.track(frame)
     if first:

@@ -151,7 +151,23 @@ def _read(path: str | os.PathLike, map_location) -> dict:
     for key in ("kind", "method", "config", "model"):
         if key not in obj:
             raise LongtrackError(f"{path} is a damaged longtrack checkpoint: '{key}' is missing")
+    _check_finite(path, obj["model"])
     return obj
+
+
+def _check_finite(path: Path, state: Any) -> None:
+    """Refuse model weights holding NaN or infinity (a diverged run): a tracker built from them
+    would answer NaN boxes, or nonsense, on every frame."""
+    if not isinstance(state, dict):
+        raise LongtrackError(f"{path} is a damaged longtrack checkpoint: its model state is not a mapping")
+    bad = [(name, t) for name, t in state.items()
+           if isinstance(t, torch.Tensor) and t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        name, tensor = bad[0]
+        count = int((~torch.isfinite(tensor)).sum())
+        raise LongtrackError(f"{path} holds non-finite weights (a diverged training run?): {len(bad)} of "
+                             f"{len(state)} tensors, e.g. {name} with {count} of {tensor.numel()} values NaN or "
+                             "infinite")
 
 
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 COMMANDS = {
@@ -17,12 +18,13 @@ COMMANDS = {
     "synth": "write synthetic long-term sequences in the LaSOT layout",
     "eval": "run a tracker over a benchmark and write results in its own format (resumable)",
     "score": "score result folders on a benchmark exactly as its official toolkit does",
-    "benchmark-page": "regenerate docs/benchmark.md: every tracker on the synthetic long-term test benchmark",
+    "benchmark-page": "regenerate docs/benchmark.md (synthetic) or docs/benchmark-real.md (--suite real)",
     "train": "train a model from a config file (works under torchrun)",
     "bench": "measure frames per second of trackers at paper and small size",
     "convert": "turn an authors' published checkpoint into a longtrack checkpoint",
     "vot": "serve a tracker to the VOT toolkit over TraX",
     "vot-workspace": "write a ready VOT long-term workspace for any dataset longtrack reads",
+    "pretrained": "download, check and cache the ImageNet-pretrained backbone files, or list them",
 }
 
 
@@ -42,8 +44,23 @@ def build_parser(load: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+# A value list that starts with a minus (``--box -5,0,10,10``): argparse would take it for an option.
+_NEGATIVE_LIST = re.compile(r"-[0-9.][^,\s]*(,[^,\s]*)+")
+
+
+def attach_negative_lists(argv: list[str]) -> list[str]:
+    """``["--box", "-5,0,10,10"]`` -> ``["--box=-5,0,10,10"]``, which argparse reads as a value."""
+    out: list[str] = []
+    for arg in argv:
+        if _NEGATIVE_LIST.fullmatch(arg) and out and out[-1].startswith("--") and "=" not in out[-1]:
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = attach_negative_lists(list(sys.argv[1:] if argv is None else argv))
     command = next((a for a in argv if a in COMMANDS), None)
     debug = "--debug" in argv
     try:

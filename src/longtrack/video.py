@@ -17,7 +17,8 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from .api import Prediction, as_rgb
+from .api import as_rgb
+from .drawing import ABSENT_COLOR, GT_COLOR, PRED_COLOR, TEXT_COLOR, draw_prediction  # noqa: F401 (re-exported)
 from .errors import LongtrackError
 from .fileio import atomic_path
 
@@ -107,11 +108,20 @@ class ImageFolderSource(FrameSource):
 
 
 class VideoFileSource(FrameSource):
-    """A video file decoded by PyAV (FFmpeg); OpenCV is the fallback for what PyAV cannot open."""
+    """A video file decoded by PyAV (FFmpeg); OpenCV is the fallback for what PyAV cannot open.
 
-    def __init__(self, path: str | os.PathLike):
+    When fewer frames decode than the container's header declares (a truncated download or
+    copy of a "faststart" MP4, whose header comes first), iterating raises ``LongtrackError``
+    after the last good frame; ``allow_truncated=True`` (``track --allow-truncated``) ends the
+    stream there instead, and ``truncated`` then says so. Checked with PyAV, whose frame count
+    is the container's own; OpenCV's is often an estimate from the duration.
+    """
+
+    def __init__(self, path: str | os.PathLike, allow_truncated: bool = False):
         self.path = Path(path)
         self.name = str(self.path)
+        self.allow_truncated = bool(allow_truncated)
+        self.frames_decoded: int | None = None  # after a full iteration: how many frames decoded
         if not self.path.exists():
             raise LongtrackError(f"video not found: {self.path}")
         if not os.access(self.path, os.R_OK):
@@ -164,6 +174,7 @@ class VideoFileSource(FrameSource):
         import av
 
         index = 0
+        self.frames_decoded = None
         with av.open(str(self.path)) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
@@ -172,8 +183,19 @@ class VideoFileSource(FrameSource):
                     yield frame.to_ndarray(format="rgb24")
                     index += 1
             except av.error.FFmpegError as exc:
-                raise LongtrackError(f"{self.path}: cannot decode frame {index}, the file is corrupt "
-                                     f"({getattr(exc, 'strerror', None) or exc})") from None
+                if not (self.allow_truncated and index > 0):
+                    raise LongtrackError(f"{self.path}: cannot decode frame {index}, the file is corrupt "
+                                         f"({getattr(exc, 'strerror', None) or exc})") from None
+        self.frames_decoded = index
+        if self.num_frames and index < self.num_frames and not self.allow_truncated:
+            raise LongtrackError(
+                f"{self.path}: only {index} of the {self.num_frames} frames its header declares decode "
+                "(a truncated or damaged file); --allow-truncated (allow_truncated=True) accepts them")
+
+    @property
+    def truncated(self) -> bool:
+        """True after an iteration that decoded fewer frames than the header declares."""
+        return bool(self.num_frames and self.frames_decoded is not None and self.frames_decoded < self.num_frames)
 
     def _iter_opencv(self) -> Iterator[np.ndarray]:
         cap = cv2.VideoCapture(str(self.path))
@@ -217,9 +239,11 @@ class CameraSource(FrameSource):
         self._cap.release()
 
 
-def open_source(source: str | int | os.PathLike) -> FrameSource:
+def open_source(source: str | int | os.PathLike, allow_truncated: bool = False) -> FrameSource:
     """Open a video file, an image folder or a camera (an int or a digit string such as ``"0"``
-    that is not an existing path). Raises ``LongtrackError`` for anything unusable."""
+    that is not an existing path). Raises ``LongtrackError`` for anything unusable.
+    ``allow_truncated``: a video file may decode fewer frames than it declares (see
+    ``VideoFileSource``)."""
     if isinstance(source, FrameSource):
         return source
     if isinstance(source, (int, np.integer)) and not isinstance(source, bool):
@@ -228,7 +252,7 @@ def open_source(source: str | int | os.PathLike) -> FrameSource:
     if path.is_dir():
         return ImageFolderSource(path)
     if path.exists():
-        return VideoFileSource(path)
+        return VideoFileSource(path, allow_truncated=allow_truncated)
     if str(source).isdigit():
         return CameraSource(int(str(source)))
     raise LongtrackError(f"source not found: {source} (expected a video file, an image folder or a camera index)")
@@ -314,51 +338,3 @@ class VideoWriter:
             self.close()
         else:
             self.abort()
-
-
-# Colours (RGB) of the annotations.
-PRED_COLOR = (0, 230, 0)
-GT_COLOR = (255, 220, 0)
-ABSENT_COLOR = (220, 0, 0)
-TEXT_COLOR = (255, 255, 255)
-
-
-def draw_prediction(frame: np.ndarray, pred: Prediction, gt_box=None, frame_index: int | None = None) -> np.ndarray:
-    """Return a copy of ``frame`` (RGB) annotated with the predicted box and its score, the
-    ground-truth box as a thin yellow outline when given (skipped when it is empty or NaN), the
-    frame index, and a red "ABSENT" banner when ``pred.present`` is False."""
-    canvas = as_rgb(frame).copy()
-    height, width = canvas.shape[:2]
-    font_scale = max(0.35, min(width, height) / 480.0)
-    thickness = max(1, round(min(width, height) / 240.0))
-    font = cv2.FONT_HERSHEY_SIMPLEX
-
-    if gt_box is not None:
-        gx, gy, gw, gh = (float(v) for v in gt_box)
-        if np.isfinite([gx, gy, gw, gh]).all() and gw > 0 and gh > 0:
-            cv2.rectangle(canvas, (round(gx), round(gy)), (round(gx + gw), round(gy + gh)), GT_COLOR, 1)
-
-    x, y, w, h = pred.box
-    score_text = f"{pred.score:.2f}"
-    if pred.present and np.isfinite([x, y, w, h]).all():
-        top_left, bottom_right = (round(x), round(y)), (round(x + w), round(y + h))
-        cv2.rectangle(canvas, top_left, bottom_right, PRED_COLOR, thickness + 1)
-        (tw, th), base = cv2.getTextSize(score_text, font, font_scale, thickness)
-        label_y = top_left[1] - 3 if top_left[1] - th - base - 3 >= 0 else bottom_right[1] + th + 3
-        label_x = min(max(top_left[0], 0), max(width - tw, 0))
-        cv2.rectangle(canvas, (label_x, label_y - th - 2), (label_x + tw, label_y + base - 2), PRED_COLOR, -1)
-        cv2.putText(canvas, score_text, (label_x, label_y - 1), font, font_scale, (0, 0, 0), thickness, cv2.LINE_AA)
-    else:
-        banner = f"ABSENT  score {score_text}"
-        (tw, th), base = cv2.getTextSize(banner, font, font_scale, thickness)
-        banner_h = th + base + 8
-        cv2.rectangle(canvas, (0, 0), (width - 1, banner_h), ABSENT_COLOR, -1)
-        cv2.rectangle(canvas, (0, 0), (width - 1, height - 1), ABSENT_COLOR, thickness + 1)
-        cv2.putText(canvas, banner, (max((width - tw) // 2, 2), th + 4), font, font_scale, TEXT_COLOR, thickness,
-                    cv2.LINE_AA)
-
-    if frame_index is not None:
-        text = f"#{frame_index}"
-        (tw, th), base = cv2.getTextSize(text, font, font_scale, thickness)
-        cv2.putText(canvas, text, (2, height - base - 2), font, font_scale, TEXT_COLOR, thickness, cv2.LINE_AA)
-    return canvas

@@ -5,6 +5,8 @@ import pytest
 import torch
 import yaml
 
+from longtrack.train.methods import ALLOW_CODE_METHODS_ENV
+
 TRAIN_TESTS = Path(__file__).resolve().parent
 
 
@@ -35,12 +37,19 @@ def write_config(tmp_path):
     return write
 
 
+@pytest.fixture(autouse=True)
+def allow_tiny_method(monkeypatch):
+    """These tests train ``tiny_method:build``, a code method: allowed explicitly, as a user would."""
+    monkeypatch.setenv(ALLOW_CODE_METHODS_ENV, "1")
+
+
 @pytest.fixture
 def subprocess_env():
-    """Environment for `longtrack train` subprocesses: the tiny method importable, one thread."""
+    """Environment for `longtrack train` subprocesses: the tiny method importable and allowed, one thread."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(TRAIN_TESTS), env.get("PYTHONPATH")) if p)
     env["OMP_NUM_THREADS"] = "1"
+    env[ALLOW_CODE_METHODS_ENV] = "1"
     return env
 
 

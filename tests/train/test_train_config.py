@@ -91,3 +91,36 @@ def test_configs_are_frozen(tmp_path):
     cfg = load_config(_write(tmp_path, GOOD))
     with pytest.raises(AttributeError):
         cfg.train.steps = 5
+
+
+def test_a_key_given_twice_is_refused_naming_file_and_line(tmp_path):
+    path = _write(tmp_path, GOOD.replace("  steps: 30", "  steps: 30\n  batch_size: 2\n  steps: 60"))
+    with pytest.raises(LongtrackError) as info:
+        load_config(path)
+    line = GOOD.splitlines().index("  steps: 30") + 1
+    assert str(info.value).startswith(f"{path}:{line + 2}: not valid YAML (duplicate key 'steps' "
+                                      f"(first given on line {line}))")
+
+
+def test_a_binary_file_given_as_config_is_one_clear_error(tmp_path):
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42\xa5\xff\x00" * 8)
+    with pytest.raises(LongtrackError, match="clip.mp4 is not a text file"):
+        load_config(video)
+
+
+def test_code_methods_need_the_explicit_flag(tmp_path, monkeypatch, capsys):
+    from longtrack.cli import main
+
+    monkeypatch.delenv("LONGTRACK_ALLOW_CODE_METHODS")
+    path = _write(tmp_path, GOOD)
+    with pytest.raises(LongtrackError, match="method 'tiny_method:build' is not a built-in method.*"
+                                             "--allow-code-methods"):
+        load_config(path)
+    assert load_config(_write(tmp_path, GOOD.replace("tiny_method:build", "procontext").split("model:")[0]
+                              + GOOD.split("  width: 8\n")[1], "builtin.yaml")).method == "procontext"
+    bad_steps = _write(tmp_path, GOOD.replace("  steps: 30", "  steps: many"), "bad_steps.yaml")
+    assert main(["train", str(bad_steps), "--out", str(tmp_path / "run")]) == 1
+    assert "--allow-code-methods" in capsys.readouterr().err  # refused before anything is imported
+    assert main(["train", str(bad_steps), "--out", str(tmp_path / "run"), "--allow-code-methods"]) == 1
+    assert "train.steps: expected a whole number" in capsys.readouterr().err  # the method was accepted

@@ -56,7 +56,10 @@ def test_workspace_reads_back_as_the_same_sequences(synth, tmp_path):
 def test_stack_config_and_trackers_ini_as_the_toolkit_reads_them(synth, tmp_path):
     ws = tmp_path / "ws"
     weights = tmp_path / "w.pt"
-    weights.write_bytes(b"x")
+    from longtrack.registry import get_tracker_spec
+
+    # Real weights: the workspace builds every tracker before writing anything.
+    weights.write_bytes(open(get_tracker_spec("procontext").weights_path(), "rb").read())
     write_workspace(load_dataset("synthetic", synth), ws,
                     [WorkspaceTracker("classic-lt"), WorkspaceTracker.parse(f"procontext={weights}", "cuda:0")],
                     title='a "quoted" title', timeout=77)
@@ -145,3 +148,37 @@ def test_bad_names_and_trackers_are_refused(tmp_path):
     assert vot_identifier("tanet:csrt") == "tanet_csrt"
     assert cli_main(["vot-workspace", "--dataset", "synthetic", "--root", str(tmp_path / "missing"),
                      "--out", str(tmp_path / "ws")]) == 1
+
+
+def _refused(tmp_path, sequences, trackers, message, out=None):
+    out = out or tmp_path / "ws"
+    with pytest.raises(LongtrackError, match=message):
+        write_workspace(sequences, out, trackers)
+    assert not out.exists()  # checked before anything is written
+
+
+def test_bad_weights_are_refused_before_anything_is_written(tmp_path):
+    seq = _sequence(tmp_path)
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"these are not weights")
+    _refused(tmp_path, [seq], [WorkspaceTracker.parse(f"procontext={garbage}")], "procontext.*garbage.pt")
+    _refused(tmp_path, [seq], [WorkspaceTracker.parse(f"kcf={garbage}")], "kcf uses no weights")
+
+
+def test_corrupt_frames_and_degenerate_first_regions_are_refused(tmp_path):
+    corrupt = _sequence(tmp_path)
+    corrupt.frames[2].write_bytes(corrupt.frames[2].read_bytes()[:40])  # a cut PNG
+    _refused(tmp_path, [corrupt], [WorkspaceTracker("kcf")], "s: frame 3 .*corrupt")
+    empty_box = _sequence(tmp_path, boxes=np.tile([0.0, 0.0, 0.0, 0.0], (4, 1)))
+    _refused(tmp_path, [empty_box], [WorkspaceTracker("kcf")], "first frame's region.*positive width")
+    sliver = _sequence(tmp_path, boxes=np.tile([29.5, 2.0, 5.0, 6.0], (4, 1)))  # 0.5 px inside the frame
+    _refused(tmp_path, [sliver], [WorkspaceTracker("kcf")], "at least 2x2 pixels")
+
+
+def test_control_characters_cannot_inject_trackers_ini_keys(tmp_path):
+    seq = _sequence(tmp_path)
+    weights = tmp_path / "w\nenv_LONGTRACK_TRACKER = csrt.pt"
+    weights.write_bytes(b"x")
+    _refused(tmp_path, [seq], [WorkspaceTracker.parse(f"procontext={weights}")], "control character")
+    _refused(tmp_path, [seq], [WorkspaceTracker("kcf", device="cpu\nprotocol = x")], "control character")
+    _refused(tmp_path, [seq], [WorkspaceTracker("kcf")], "control character", out=tmp_path / "a\nb")

@@ -57,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         raise LongtrackError(f"--sizes takes small and/or paper, got {args.sizes!r}")
     if args.frames < 1 or args.paper_frames < 1:
         raise LongtrackError("--frames and --paper-frames must be at least 1")
+    if args.threads is not None and args.threads < 1:
+        raise LongtrackError(f"--threads must be 1 or more, got {args.threads}")
     # By default every tracker that can be built without a file from the user (not nanotrack).
     names = args.trackers or [n for n in tracker_names() if not n.endswith(":*")
                               and (get_tracker_spec(n).random_init or get_tracker_spec(n).weights_path())]

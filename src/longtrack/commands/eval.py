@@ -3,6 +3,8 @@ run a tracker over a benchmark; results in the benchmark's own format under ``DI
 
 Resumable: rerunning the same command skips the sequences already complete. A sequence's files
 are written only once it is finished, each atomically, so a killed run leaves no partial file.
+Runs started together into one folder never mix models nor track a sequence twice
+(``evaluation.runner``; docs/reliability.md).
 """
 from __future__ import annotations
 
@@ -50,12 +52,13 @@ def parse_options(items: list[str]) -> dict:
 def run(args: argparse.Namespace) -> int:
     from ..datasets import load_dataset
     from ..errors import LongtrackError
-    from ..evaluation.runner import run_tracker_on_dataset
+    from ..evaluation.runner import result_folder_name, run_tracker_on_dataset
     from ..evaluation.sharding import parse_shard
     from ..registry import get_tracker_spec
 
     shard = parse_shard(args.shard)
     get_tracker_spec(args.tracker)  # an unknown name fails before the dataset is read
+    result_folder_name(args.name or args.tracker)
     if args.workers < 1:
         raise LongtrackError(f"--workers must be 1 or more, got {args.workers}")
     show = sys.stderr.isatty()
@@ -66,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
                                      progress=True, name=args.name, options=parse_options(args.option))
     fps = f", {summary.frames / summary.seconds:.1f} frames/s" if summary.seconds > 0 else ""
     print(f"{summary.tracker_dir}: {len(summary.done)} sequence(s) tracked ({summary.frames} frames{fps}), "
-          f"{len(summary.skipped)} already complete, {len(summary.failed)} failed "
-          f"(shard {shard[0]}/{shard[1]} of {len(sequences)} sequences)")
+          f"{len(summary.skipped)} already complete, {len(summary.failed)} failed"
+          + (f", {len(summary.busy)} left to another run tracking them now" if summary.busy else "")
+          + f" (shard {shard[0]}/{shard[1]} of {len(sequences)} sequences)")
     if summary.failed:
         names = ", ".join(sorted(summary.failed))
         raise LongtrackError(f"{len(summary.failed)} sequence(s) failed and were not written: {names} "

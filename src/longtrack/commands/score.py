@@ -6,6 +6,8 @@ One folder per tracker (tracker name = folder name), in the benchmark's own resu
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from pathlib import Path
 
 HELP = "score result folders on a benchmark exactly as its official toolkit does"
@@ -42,12 +44,16 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import LongtrackError
     from ..evaluation.report import console_table, write_json, write_table_files
     from ..evaluation.scoring import has_assessment, protocol_of, score_results
-    from ..fileio import check_writable
+    from ..fileio import check_writable, check_writable_folder
 
     protocol = protocol_of(args.dataset)
+    if not math.isfinite(args.iou_threshold) or not 0.0 < args.iou_threshold <= 1.0:
+        raise LongtrackError(f"--iou-threshold must be a number in (0, 1], got {args.iou_threshold}")
     for path in (args.json, args.table, args.csv):
         if path is not None:
             check_writable(path)
+    if args.plots is not None:
+        check_writable_folder(args.plots)
     names = [d.resolve().name for d in args.results]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
@@ -66,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     for name, folder in zip(names, args.results):
         results[name] = score_results(args.dataset, sequences, folder, convention=args.convention,
                                       iou_threshold=args.iou_threshold, bounded=not args.unbounded)
+    for name, result in results.items():
+        _note_missing_values(name, result.get("missing_values"), len(sequences))
     table_protocol = "tlp" if args.dataset == "tlp" else protocol
     source = f"{len(sequences)} sequences" if sequences else "published per-track assessments"
     print(f"{args.dataset}: {source}, {len(results)} tracker(s)")
@@ -83,3 +91,15 @@ def run(args: argparse.Namespace) -> int:
         for path in plot_results(results, protocol, args.plots, args.dataset, sequences):
             print(f"wrote {path}")
     return 0
+
+
+def _note_missing_values(name: str, missing: dict | None, total: int) -> None:
+    """Say which scores a result folder cannot have, and why (its columns are left out)."""
+    if not missing:
+        return
+    if missing.get("confidence"):
+        print(f"longtrack score: note: {name}: {missing['confidence']} of {total} sequences have no confidence "
+              "file (<sequence>_confidence.value): no LT F-score", file=sys.stderr)
+    if missing.get("present"):
+        print(f"longtrack score: note: {name}: {missing['present']} of {total} sequences have no presence "
+              "file (<sequence>_present.value): no presence TPR/TNR/MaxGM", file=sys.stderr)

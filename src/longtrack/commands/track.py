@@ -23,7 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write frame,x,y,w,h,score,present per frame (default: print to stdout)")
     parser.add_argument("--render", default=None, metavar="FILE.mp4",
                         help="also write an annotated H.264 MP4 (box, score, ABSENT mark)")
-    parser.epilog = "With a camera, Ctrl-C ends the capture and the results so far are written."
+    parser.add_argument("--allow-truncated", action="store_true",
+                        help="track the frames that decode when a video file holds fewer than its header "
+                             "declares (default: that is an error)")
+    parser.epilog = ("The first box is clipped to the frame and must cover at least 2x2 pixels of it. "
+                     "With a camera, Ctrl-C ends the capture and the results so far are written.")
 
 
 def parse_box(text: str) -> tuple[float, float, float, float]:
@@ -54,7 +58,7 @@ def check_outputs(*paths: str | None) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..api import validate_box
+    from ..api import initial_box
     from ..errors import LongtrackError
     from ..predictions_io import write_predictions, write_predictions_csv
     from ..registry import get_tracker_spec
@@ -66,15 +70,18 @@ def run(args: argparse.Namespace) -> int:
         raise LongtrackError(f"--render must name an .mp4 file, got {args.render}")
     check_outputs(args.out, args.render)
 
-    with open_source(args.source) as source:
+    with open_source(args.source, allow_truncated=args.allow_truncated) as source:
         width, height = source.size
-        validate_box(box, (height, width))
+        box = initial_box(box, (height, width))
         tracker = spec.build(weights=args.weights, device=args.device)
         started = time.perf_counter()
         predictions = _track_frames(source, tracker, box, args)
     elapsed = time.perf_counter() - started
     if not predictions:
         raise LongtrackError(f"no frame could be read from {args.source}")
+    if getattr(source, "truncated", False):
+        print(f"longtrack track: warning: {args.source} declares {source.num_frames} frames, only "
+              f"{len(predictions)} decode; tracked those (--allow-truncated)", file=sys.stderr)
 
     if args.out is not None:
         write_predictions_csv(args.out, predictions)
@@ -91,7 +98,8 @@ def _track_frames(source, tracker, box, args) -> list:
     interruption leaves no video behind). With a camera, Ctrl-C ends the stream normally."""
     from tqdm import tqdm
 
-    from ..api import Prediction
+    from ..api import Prediction, TrackerError
+    from ..errors import LongtrackError
     from ..video import CameraSource, VideoWriter, draw_prediction
 
     predictions = []
@@ -100,11 +108,16 @@ def _track_frames(source, tracker, box, args) -> list:
         with tqdm(total=source.num_frames, unit="frame", desc=args.tracker, disable=None, file=sys.stderr) as bar:
             try:
                 for index, frame in enumerate(source):
-                    if index == 0:
-                        tracker.initialize(frame, box)
-                        pred = Prediction(box, 1.0, True)  # the given box, as track_video reports it
-                    else:
-                        pred = tracker.track(frame)
+                    try:
+                        if index == 0:
+                            tracker.initialize(frame, box)
+                            pred = Prediction(box, 1.0, True)  # the (clipped) given box, as track_video reports it
+                        else:
+                            pred = tracker.track(frame)
+                    except LongtrackError:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - a tracker outside BaseTracker: still one line
+                        raise TrackerError(args.tracker, index, exc) from exc
                     predictions.append(pred)
                     if writer is not None:
                         writer.write(draw_prediction(frame, pred, frame_index=index))

@@ -20,12 +20,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "--set model.correlation=xcorr for an ablation; kept in OUT/config.yaml")
     parser.add_argument("--device", default="auto",
                         help="cpu, cuda, cuda:N or auto (this process's GPU if any, else the CPU)")
+    parser.add_argument("--allow-code-methods", action="store_true",
+                        help="accept a config whose method is 'package.module:build' (it imports and runs "
+                             "that module: only for configs you trust); default: built-in methods only")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..train.config import load_config
+    from ..train.methods import allow_code_methods
     from ..train.run import train
 
+    if args.allow_code_methods:
+        allow_code_methods()
     out = Path(args.out) if args.out else Path("runs") / Path(args.config).stem
     train(load_config(args.config, args.set), out, resume=args.resume, device=args.device)
     return 0

@@ -31,7 +31,8 @@ def index(root: Path, split: str | None = None) -> list[SequenceEntry]:
         names = read_name_list(root / "list.txt")
         for n in names:
             if not (root / class_of(n) / n / "groundtruth.txt").is_file():
-                raise LongtrackError(f"{root / 'list.txt'}: {n} has no {root / class_of(n) / n / 'groundtruth.txt'}")
+                raise LongtrackError(f"{root / 'list.txt'}: {n} has no {root / class_of(n) / n / 'groundtruth.txt'} "
+                                     "(a `longtrack synth` stopped before it finished? rerun it)")
     else:
         names = sorted((p.parent.name for p in root.glob("*/*/meta.json")
                         if class_of(p.parent.name) == p.parent.parent.name), key=natural_key)

@@ -6,6 +6,11 @@ last). So a run killed at any moment leaves each sequence either complete or wit
 and rerunning the same command skips the complete ones (resume). With ``workers > 1``, spawned
 processes each build the tracker once and take sequences one at a time (torch/OpenCV on one
 thread each). ``shard=(I, N)`` runs only every N-th sequence (``sharding.select_shard``).
+
+Runs into one folder may overlap (two terminals, a cluster array on a shared file system):
+the run record is created exclusively once the tracker is built (``run_record``), so another
+model is refused, and each sequence is claimed before it is tracked (``claims``), so two runs
+of the same model share the work and never track a sequence twice.
 """
 from __future__ import annotations
 
@@ -20,9 +25,12 @@ from pathlib import Path
 
 from ..datasets.sequence import Sequence
 from ..errors import LongtrackError
+from ..fileio import clean_stale_temporaries
 from ..registry import TrackerSpec, get_tracker_spec
 from . import result_formats
-from .run_record import check_or_write_record, make_record, weights_identity
+from .claims import try_claim
+from .run_progress import RunBars
+from .run_record import check_or_write_record, check_record, make_record, weights_identity
 from .sharding import select_shard
 from .track_sequence import SequenceFailed, build_tracker, resolve_weights, track_sequence
 
@@ -37,6 +45,7 @@ class RunSummary:
     done: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # complete before this run (resumed)
     failed: dict[str, str] = field(default_factory=dict)
+    busy: dict[str, str] = field(default_factory=dict)  # left to the live run that claimed them
     frames: int = 0  # frames tracked by this run
     seconds: float = 0.0  # tracker time of those frames
 
@@ -82,13 +91,14 @@ def run_tracker_on_dataset(tracker_name: str, dataset: str, sequences: list[Sequ
     result_formats.result_format(dataset)  # an unknown dataset fails before any work
     if int(workers) < 1:
         raise LongtrackError(f"--workers must be 1 or more, got {workers}")
-    tracker_dir = Path(out_dir) / (name or tracker_name)
+    tracker_dir = Path(out_dir) / result_folder_name(name or tracker_name)
     weights_path = resolve_weights(spec, weights)
     if weights_path is not None and not Path(weights_path).exists():  # a file, or a folder (nanotrack)
         raise LongtrackError(f"{tracker_name}: weights {weights_path} not found")
     record = make_record(tracker_name, dataset, weights_identity(weights_path, spec.needs_weights),
                          device, workers, options=options or {})
-    check_or_write_record(tracker_dir, record)
+    check_record(tracker_dir, record)  # another model's folder is refused before any building
+    clean_stale_temporaries(tracker_dir, recursive=True)  # left by a run that was killed
 
     summary = RunSummary(tracker_dir)
     todo = []
@@ -99,24 +109,38 @@ def run_tracker_on_dataset(tracker_name: str, dataset: str, sequences: list[Sequ
             todo.append(seq)
     if not todo:
         return summary
-    bars = _Bars(tracker_dir.name, todo, len(summary.skipped), progress)
+    bars = RunBars(tracker_dir.name, todo, len(summary.skipped), progress)
     try:
         if int(workers) == 1:
-            _run_here(spec, weights, device, dataset, tracker_dir, todo, summary, bars)
+            _run_here(spec, weights, device, dataset, tracker_dir, record, todo, summary, bars)
         else:
-            _run_pool(spec, weights, device, dataset, tracker_dir, todo, summary, bars, int(workers))
+            _run_pool(spec, weights, device, dataset, tracker_dir, record, todo, summary, bars, int(workers))
     finally:
         bars.close()
     return summary
 
 
-def _record(summary: RunSummary, outcome: tuple, bars: "_Bars") -> None:
+def result_folder_name(name: str) -> str:
+    """``name`` when it is one folder name (``--name`` must not point outside ``--out``)."""
+    text = str(name)
+    if (not text.strip() or text in (".", "..") or "/" in text or "\\" in text
+            or any(ord(c) < 32 or ord(c) == 127 for c in text)):
+        raise LongtrackError(f"--name must be one folder name (no '/', '..' or control characters), got {text!r}")
+    return text
+
+
+def _record(summary: RunSummary, outcome: tuple, bars: RunBars) -> None:
     kind, seq_name, detail = outcome
     if kind == "ok":
         frames, seconds = detail
         summary.done.append(seq_name)
         summary.frames += frames
         summary.seconds += seconds
+    elif kind == "skipped":  # completed by another run since this one started
+        summary.skipped.append(seq_name)
+    elif kind == "busy":
+        summary.busy[seq_name] = detail
+        bars.write(f"longtrack eval: {seq_name} is being tracked by another run ({detail}); left to it")
     else:
         summary.failed[seq_name] = detail
         bars.write(f"longtrack eval: {summary.tracker_dir.name} failed on {detail} (nothing written for it)")
@@ -133,11 +157,39 @@ def _run_one(tracker, dataset, tracker_dir, seq, on_frame) -> tuple:
     return ("ok", seq.name, (len(seq), float(out.times.sum())))
 
 
-def _run_here(spec, weights, device, dataset, tracker_dir, todo, summary, bars) -> None:
-    tracker = build_tracker(spec, weights, device)
+def _run_claimed(tracker, dataset, tracker_dir, seq, on_frame) -> tuple:
+    """Track ``seq`` when this process can claim it (``claims``); else report who has it."""
+    claim = try_claim(tracker_dir, seq.name)
+    if isinstance(claim, str):
+        return ("busy", seq.name, claim)
+    try:
+        if is_complete(dataset, tracker_dir, seq):  # finished by another run meanwhile
+            return ("skipped", seq.name, None)
+
+        def tick(count: int) -> None:
+            claim.heartbeat()
+            on_frame(count)
+
+        return _run_one(tracker, dataset, tracker_dir, seq, tick)
+    finally:
+        claim.release()
+
+
+def _build_message(spec: TrackerSpec, exc: Exception) -> str:
+    if isinstance(exc, LongtrackError):
+        return str(exc)
+    return f"cannot build tracker {spec.name}: {type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def _run_here(spec, weights, device, dataset, tracker_dir, record, todo, summary, bars) -> None:
+    try:
+        tracker = build_tracker(spec, weights, device)
+    except Exception as exc:  # noqa: BLE001 - one line, and no run record for a run that never ran
+        raise LongtrackError(_build_message(spec, exc)) from exc
+    check_or_write_record(tracker_dir, record)
     for seq in todo:
         bars.start(seq)
-        _record(summary, _run_one(tracker, dataset, tracker_dir, seq, bars.frames), bars)
+        _record(summary, _run_claimed(tracker, dataset, tracker_dir, seq, bars.frames), bars)
 
 
 # --- worker processes (spawned: they import this module afresh) ---------------------------
@@ -161,11 +213,20 @@ def _worker_tracker():
     return _WORKER["tracker"]
 
 
+def _worker_ready() -> str | None:
+    """Build the tracker in this worker: None, or the error that stops the run."""
+    try:
+        _worker_tracker()
+    except Exception as exc:  # noqa: BLE001 - reported once by the parent, which stops the run
+        return _build_message(_WORKER["spec"], exc)
+    return None
+
+
 def _worker_run(dataset: str, tracker_dir: Path, seq: Sequence) -> tuple:
     try:
         tracker = _worker_tracker()
     except Exception as exc:  # noqa: BLE001 - reported once by the parent, which stops the run
-        return ("fatal", seq.name, f"cannot build tracker {_WORKER['spec'].name}: {type(exc).__name__}: {exc}")
+        return ("fatal", seq.name, _build_message(_WORKER["spec"], exc))
     ticks, pending = _WORKER["ticks"], [0]
 
     def on_frame(count: int) -> None:
@@ -177,13 +238,13 @@ def _worker_run(dataset: str, tracker_dir: Path, seq: Sequence) -> tuple:
             ticks.put(pending[0])
             pending[0] = 0
 
-    outcome = _run_one(tracker, dataset, tracker_dir, seq, on_frame)
+    outcome = _run_claimed(tracker, dataset, tracker_dir, seq, on_frame)
     if pending[0]:
         ticks.put(pending[0])
     return outcome
 
 
-def _run_pool(spec, weights, device, dataset, tracker_dir, todo, summary, bars, workers) -> None:
+def _run_pool(spec, weights, device, dataset, tracker_dir, record, todo, summary, bars, workers) -> None:
     import multiprocessing
 
     try:
@@ -196,6 +257,14 @@ def _run_pool(spec, weights, device, dataset, tracker_dir, todo, summary, bars, 
     pool = ProcessPoolExecutor(min(workers, len(todo)), mp_context=ctx, initializer=_worker_init,
                                initargs=(spec, weights, device, ticks))
     try:
+        try:  # one worker builds the tracker before the record is written (and any sequence sent)
+            problem = pool.submit(_worker_ready).result()
+        except BrokenProcessPool:
+            raise LongtrackError(f"a worker process died while building tracker {spec.name} "
+                                 "(out of memory?)") from None
+        if problem is not None:
+            raise LongtrackError(problem)
+        check_or_write_record(tracker_dir, record)
         futures = {pool.submit(_worker_run, dataset, tracker_dir, seq): seq for seq in todo}
         bars.start(None)
         while futures:
@@ -215,54 +284,3 @@ def _run_pool(spec, weights, device, dataset, tracker_dir, todo, summary, bars, 
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         ticks.close()
-
-
-class _Bars:
-    """Progress: two tqdm bars (sequences, frames) on a terminal; elsewhere (a log file, a
-    cluster job) one line per finished sequence. ``show=False``: silent."""
-
-    def __init__(self, label: str, todo: list[Sequence], skipped: int, show: bool):
-        from tqdm import tqdm
-
-        self._label, self._total = label, len(todo) + skipped
-        bars = show and sys.stderr.isatty()
-        self._lines = show and not bars
-        self._seq = tqdm(total=self._total, initial=skipped, desc=f"{label}: sequences", unit="seq",
-                         disable=not bars, position=0, file=sys.stderr)
-        self._frames = tqdm(total=sum(len(s) for s in todo), desc=f"{label}: frames", unit="frame",
-                            disable=not bars, position=1, leave=False, file=sys.stderr)
-        self._finished = skipped
-
-    def start(self, seq: Sequence | None) -> None:
-        if seq is not None:
-            self._seq.set_postfix_str(seq.name)
-
-    def frames(self, count: int) -> None:
-        self._frames.update(count)
-
-    def drain(self, queue) -> None:
-        import queue as queue_module
-
-        while True:
-            try:
-                self._frames.update(queue.get_nowait())
-            except queue_module.Empty:
-                return
-
-    def sequence_done(self, name: str, frames_seconds: tuple | None) -> None:
-        self._seq.update(1)
-        self._finished += 1
-        if self._lines and frames_seconds is not None:
-            frames, seconds = frames_seconds
-            speed = f", {frames / seconds:.1f} frames/s" if seconds > 0 else ""
-            print(f"{self._label}: {self._finished}/{self._total} sequences ({name}: {frames} frames{speed})",
-                  file=sys.stderr, flush=True)
-
-    def write(self, text: str) -> None:
-        from tqdm import tqdm
-
-        tqdm.write(text, file=sys.stderr)
-
-    def close(self) -> None:
-        self._frames.close()
-        self._seq.close()

@@ -129,6 +129,11 @@ def score_ope(dataset, sequences, results, convention: str | None = None,
     if len(trajectories) == len(sequences):
         lt, _ = votlt.score_trajectories(trajectories, bounded=all(s.image_size for s in sequences))
         out["longterm"] = lt.as_dict()
+    # Sequences without the value files those scores need: the scores are then left out, which
+    # ``longtrack score`` says rather than silently dropping their columns.
+    missing = {"confidence": len(sequences) - len(trajectories), "present": len(sequences) - len(counts)}
+    if any(missing.values()):
+        out["missing_values"] = missing
     return out
 
 

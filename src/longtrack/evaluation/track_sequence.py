@@ -1,7 +1,8 @@
 """Run one tracker over one benchmark sequence, in memory (the runner writes the files).
 
 Frame 0 is the initialization frame: the tracker is initialised on it with the ground-truth
-box, and its prediction is that box with confidence 1, present. The time of frame 0 is the
+box (clipped to the frame, at least 2x2 pixels: ``api.initial_box``), and its prediction is
+that box with confidence 1, present. The time of frame 0 is the
 ``initialize`` call, of every other frame its ``track`` call (decoding is not counted, as the
 official toolkits time only the tracker).
 """
@@ -18,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..api import initial_box
 from ..datasets.sequence import Sequence
 from ..errors import LongtrackError
 from ..registry import TrackerSpec
@@ -105,7 +107,9 @@ def track_sequence(tracker, seq: Sequence, on_frame: Callable[[int], None] | Non
             frame = seq.frame(i)
             start = time.perf_counter()
             if i == 0:
-                tracker.initialize(frame, seq.init_box)
+                # The tracker starts from the box clipped to the frame; frame 0's result is the
+                # ground truth itself, as the official toolkits report it.
+                tracker.initialize(frame, initial_box(seq.init_box, np.shape(frame)))
                 box, score, is_present = seq.init_box, 1.0, True
             else:
                 pred = tracker.track(frame)

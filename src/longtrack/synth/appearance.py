@@ -32,10 +32,20 @@ class Appearance:
     def class_name(self) -> str:
         return self.shape.class_name
 
+    aspect = None  # no natural proportions: the planner draws them
+
     def describe(self) -> dict:
         """JSON-able description (metadata)."""
         return {"class": self.class_name, "shape": self.shape.params, "texture": self.texture,
                 "texture_params": self.texture_params, "palette": [list(c) for c in self.palette]}
+
+    def phrase(self) -> str:
+        """A one-line description (``nlp.txt``)."""
+        return f"the {self.texture} {self.class_name} ({len(self.palette)} colours)"
+
+    def make_sprite(self, size: int, aspect: float) -> np.ndarray:
+        """The sprite of this look (``aspect``, the on-screen width / height, is not needed)."""
+        return render_sprite(self, size)
 
 
 def _hsv(h: float, s: float, v: float) -> Colour:
@@ -191,3 +201,26 @@ def pyramid(sprite: np.ndarray, smallest: int = 8) -> list[np.ndarray]:
         summed = top[0::2, 0::2] + top[1::2, 0::2] + top[0::2, 1::2] + top[1::2, 1::2]
         levels.append(((summed + 2) // 4).astype(np.uint8)[:n, :n])
     return levels
+
+
+class ProceduralLooks:
+    """The planner's look model for the procedural presets: shapes, textures and palettes.
+    (``real_looks.RealLooks`` is the ``lt-real`` one; both answer the same questions.)"""
+
+    def target(self, class_name: str, rng: np.random.Generator) -> Appearance:
+        return random_appearance(class_name, rng)
+
+    def distractor(self, target: Appearance, rng: np.random.Generator) -> Appearance:
+        return similar_appearance(target, rng)
+
+    def other(self, class_name: str, target: Appearance, rng: np.random.Generator) -> Appearance:
+        return random_appearance(class_name, rng)
+
+    def drift(self, target: Appearance, rng: np.random.Generator) -> tuple[str, Appearance]:
+        return drifted_appearance(target, rng)
+
+    def occluder(self, rng: np.random.Generator) -> Appearance:
+        return occluder_appearance(rng)
+
+    def backgrounds(self, target: Appearance, cut_frames: list[int], rng: np.random.Generator) -> None:
+        return None  # the canvas is made from the scene stream at render time

@@ -8,7 +8,8 @@
                             meta.json            SynthSequence.meta(): generator, events, all objects
 
 A sequence folder appears complete or not at all: it is written into a hidden temporary
-folder next to it and renamed into place at the end.
+folder next to it and renamed into place at the end. The temporary's name holds its process
+(``fileio.make_temporary_dir``), so the next ``longtrack synth`` deletes one a killed run left.
 """
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ import contextlib
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -25,6 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import LongtrackError
+from ..fileio import make_temporary_dir
 from .sequence import SynthSequence
 
 JPEG_QUALITY = 90
@@ -53,8 +54,7 @@ def encode_jpeg(frame_rgb: np.ndarray) -> bytes:
 
 
 def _describe(seq: SynthSequence) -> str:
-    look = seq.plan.objects[0].appearance
-    return f"the {look.texture} {seq.class_name} ({len(look.palette)} colours)\n"
+    return seq.plan.objects[0].appearance.phrase() + "\n"
 
 
 def write_lasot(seq: SynthSequence, root, progress: bool | Callable[[int], None] = False) -> Path:
@@ -68,7 +68,7 @@ def write_lasot(seq: SynthSequence, root, progress: bool | Callable[[int], None]
     final = parent / seq.name
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{seq.name}.", suffix=".tmp", dir=parent))
+        tmp = make_temporary_dir(final)  # names its process: a killed run's is cleaned by the next
     except OSError as exc:
         raise LongtrackError(f"cannot write under {root}: {exc.strerror or exc}") from exc
     try:
@@ -101,7 +101,7 @@ def _replace_folder(new: Path, final: Path) -> None:
     """Put ``new`` at ``final``; an older folder there is moved aside first, then deleted."""
     old = None
     if final.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
+        old = make_temporary_dir(final)
         os.replace(final, old / final.name)
     os.replace(new, final)
     if old is not None:

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .annotate import OTHER_GRID, SAMPLE_GRID, Geometry, annotate
-from .appearance import (Appearance, drifted_appearance, occluder_appearance, random_appearance,
-                         similar_appearance)
+from .appearance import Appearance, ProceduralLooks
 from .events import (Event, bump, exit_and_reentry, jump, occluder_path, schedule, side_offsets,
                      unit_shape_track)
 from .motion import FreeMotion, MotionStyle, ar1, extents, shape_track, simulate, smoothstep
@@ -86,6 +85,9 @@ class SequencePlan:
     shake: np.ndarray               # (N, 2)
     effects: Effects
     events: list[dict] = field(default_factory=list)
+    # real backgrounds (lt-real): [(first frame, RealBackground), ...], a new one at each camera
+    # cut; None: the procedural canvas
+    background: list | None = None
 
     @property
     def num_frames(self) -> int:
@@ -98,7 +100,10 @@ def drawn_length(preset: PresetConfig, seed: int) -> int:
 
 
 def plan_sequence(preset: PresetConfig, seed: int, width: int, height: int,
-                  num_frames: int | None = None) -> SequencePlan:
+                  num_frames: int | None = None, looks=None) -> SequencePlan:
+    """``looks``: the look model (None: procedural; ``real_looks.RealLooks`` for lt-real). It
+    decides appearance only: events, motion, camera and effects draw from their own streams."""
+    model = ProceduralLooks() if looks is None else looks
     layout = stream(seed, LAYOUT_STREAM)
     n = int(layout.integers(preset.num_frames[0], preset.num_frames[1] + 1))  # = drawn_length()
     n = n if num_frames is None else int(num_frames)
@@ -110,24 +115,26 @@ def plan_sequence(preset: PresetConfig, seed: int, width: int, height: int,
     events = schedule(layout, preset, n)
 
     looks = stream(seed, APPEARANCE_STREAM)
-    target_look = random_appearance(target_class, looks)
+    target_look = model.target(target_class, looks)
     appearances = ([("target", target_look)]
-                   + [("distractor", similar_appearance(target_look, looks)) for _ in range(n_distractors)]
-                   + [("other", random_appearance(c, looks)) for c in other_classes])
+                   + [("distractor", model.distractor(target_look, looks)) for _ in range(n_distractors)]
+                   + [("other", model.other(c, target_look, looks)) for c in other_classes])
     drift_event = next((e for e in events if e.type == "appearance_drift"), None)
-    drift_kind, drift_look = drifted_appearance(target_look, looks) if drift_event else (None, None)
+    drift_kind, drift_look = model.drift(target_look, looks) if drift_event else (None, None)
 
     short = min(width, height)
     shake_max = SHAKE_FRACTION * short
     rng = stream(seed, MOTION_STREAM)
     objects = _moving_objects(rng, appearances, n, width, height, preset, shake_max, events)
     target = objects[0]
-    _plan_occluders(rng, looks, objects, events, width, height, shake_max, preset.absent_below)
+    _plan_occluders(rng, lambda: model.occluder(looks), objects, events, width, height, shake_max,
+                    preset.absent_below)
 
     cam_rng = stream(seed, CAMERA_STREAM)
     shake = _shake(cam_rng, n, events, shake_max)
     cuts = [e.start for e in events if e.type == "abrupt_motion" and e.parameters["camera_cut"]]
     camera = camera_path(cam_rng, n, width, height, cuts, shake_max)
+    backgrounds = model.backgrounds(target_look, cuts, looks)
     effects = _effects(stream(seed, EFFECT_STREAM), n, events)
     if drift_event is not None:
         w = smoothstep((np.arange(n) - drift_event.start + 0.5) / max(drift_event.end - drift_event.start, 1))
@@ -143,7 +150,8 @@ def plan_sequence(preset: PresetConfig, seed: int, width: int, height: int,
         obj.angle = _q(obj.angle, ANGLE_STEP)
     camera = CameraPath(_q(camera.centre_x, PIXEL_STEP), _q(camera.centre_y, PIXEL_STEP), _q(camera.zoom, 2.0 ** -16))
     return SequencePlan(preset, seed, width, height, objects, draw_order, camera, _q(shake, PIXEL_STEP),
-                        effects, [e.record() for e in sorted(events, key=lambda e: (e.start, e.type))])
+                        effects, [e.record() for e in sorted(events, key=lambda e: (e.start, e.type))],
+                        backgrounds)
 
 
 def _bounds(ext_x, ext_y, width, height, margin):
@@ -164,6 +172,8 @@ def _moving_objects(rng, appearances, n, width, height, preset, shake_max, event
             diameter, aspect = target_diameter * rng.uniform(0.8, 1.2), target_aspect * rng.uniform(0.9, 1.1)
         else:
             diameter, aspect = short * rng.uniform(0.08, 0.3), math.exp(rng.uniform(math.log(0.5), math.log(2.0)))
+        if look.aspect is not None:  # a real cut-out keeps its proportions (the draws above still happen)
+            aspect = look.aspect
         track = shape_track(rng, n, diameter, aspect, 0.45 * short)
         ext_x, ext_y = extents(look.shape.hull(), track)
         if role == "target":
@@ -219,7 +229,7 @@ def _target_events(rng, events: list[Event], bounds, ext_x, ext_y, width, height
     return forced
 
 
-def _plan_occluders(rng, looks, objects, events, width, height, shake_max, absent_below) -> None:
+def _plan_occluders(rng, new_look, objects, events, width, height, shake_max, absent_below) -> None:
     """One occluder per occlusion event; partial occluders are pulled back until the target stays visible."""
     target = objects[0]
     n = len(target.x)
@@ -230,7 +240,7 @@ def _plan_occluders(rng, looks, objects, events, width, height, shake_max, absen
         window = slice(event.start, event.end)
         radius = float(np.max(np.hypot(np.maximum(-rel_box[window, 0], rel_box[window, 2]),
                                        np.maximum(-rel_box[window, 1], rel_box[window, 3]))))
-        look = occluder_appearance(looks)
+        look = new_look()
         half_w, half_h = radius * rng.uniform(1.15, 1.35), radius * rng.uniform(1.15, 1.35)
         if rng.uniform() < 0.5:
             half_h *= rng.uniform(1.5, 3.0)  # a pole

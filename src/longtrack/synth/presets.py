@@ -7,7 +7,7 @@ and frame ``i`` draws from ``(seed, FRAME_STREAM, i)``: frames can be rendered i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -72,6 +72,7 @@ class PresetConfig:
     effect_frames: Duration              # appearance drift, illumination change, defocus
     shake_frames: Duration
     absent_below: float = 0.2            # absent when less than this fraction of the target is visible
+    appearance: str = "procedural"       # "real": objects and backgrounds cut from a training root (lt-real)
 
     def __post_init__(self):
         if self.appearance_drift[1] > 1:
@@ -104,6 +105,8 @@ PRESETS: dict[str, PresetConfig] = {
         transition_frames=Duration(0.03, 0.06, 4), occlusion_frames=Duration(0.05, 0.12, 5),
         effect_frames=Duration(0.1, 0.25, 8), shake_frames=Duration(0.03, 0.08, 4)),
 }
+# lt's events, motion and camera (the same seed plans the same events), with real appearance
+PRESETS["lt-real"] = replace(PRESETS["lt"], name="lt-real", appearance="real")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .appearance import pyramid, render_sprite, sprite_half
+from .appearance import pyramid, sprite_half
 from .planner import ObjectPlan, SequencePlan
 from .presets import FRAME_STREAM, NOISE_STREAM, SCENE_STREAM, stream
 from .scene import canvas_size, make_canvas
@@ -34,6 +34,14 @@ class Assets:
     drift_sprites: dict[int, list[np.ndarray]]
     noise_add: np.ndarray                    # (H + margin, W + margin, 3) uint8
     noise_sub: np.ndarray
+    later_canvases: tuple = ()               # ((first frame, canvas), ...): real scenes after camera cuts
+
+    def canvas_at(self, i: int) -> np.ndarray:
+        canvas = self.canvas
+        for start, later in self.later_canvases:
+            if start <= i:
+                canvas = later
+        return canvas
 
 
 def sprite_size(obj: ObjectPlan) -> int:
@@ -48,19 +56,25 @@ def sprite_size(obj: ObjectPlan) -> int:
 
 def build_assets(plan: SequencePlan) -> Assets:
     cw, ch = canvas_size(plan.width, plan.height)
-    canvas = make_canvas(stream(plan.seed, SCENE_STREAM), cw, ch)
+    later = ()
+    if plan.background is None:
+        canvas = make_canvas(stream(plan.seed, SCENE_STREAM), cw, ch)
+    else:
+        canvases = [(start, background.make_canvas(cw, ch)) for start, background in plan.background]
+        canvas, later = canvases[0][1], tuple(canvases[1:])
     sprites, drift = {}, {}
     for obj in plan.objects:
         size = sprite_size(obj)
-        sprites[obj.identity] = pyramid(render_sprite(obj.appearance, size))
+        aspect = float(np.median(obj.half_w / obj.half_h))  # on-screen proportions (real occluder patches)
+        sprites[obj.identity] = pyramid(obj.appearance.make_sprite(size, aspect))
         if obj.drift is not None:
-            drift[obj.identity] = pyramid(render_sprite(obj.drift, size))
+            drift[obj.identity] = pyramid(obj.drift.make_sprite(size, aspect))
     rng = stream(plan.seed, NOISE_STREAM)
     noise = np.round(rng.normal(0.0, plan.effects.noise_level,
                                 (plan.height + NOISE_MARGIN, plan.width + NOISE_MARGIN, 3)))
     noise = np.clip(noise, -255, 255).astype(np.int16)
     return Assets(canvas, sprites, drift, np.clip(noise, 0, 255).astype(np.uint8),
-                  np.clip(-noise, 0, 255).astype(np.uint8))
+                  np.clip(-noise, 0, 255).astype(np.uint8), later)
 
 
 def _exact(matrix: np.ndarray) -> np.ndarray:
@@ -73,7 +87,7 @@ def _background(plan: SequencePlan, assets: Assets, i: int) -> np.ndarray:
     # frame pixel (x, y) sees canvas pixel ((x + 0.5 - W/2 - shake) * zoom + centre - 0.5)
     matrix = np.array([[z, 0.0, cam.centre_x[i] + (0.5 - plan.width / 2.0 - sx) * z - 0.5],
                        [0.0, z, cam.centre_y[i] + (0.5 - plan.height / 2.0 - sy) * z - 0.5]])
-    return cv2.warpAffine(assets.canvas, _exact(matrix), (plan.width, plan.height), flags=_WARP,
+    return cv2.warpAffine(assets.canvas_at(i), _exact(matrix), (plan.width, plan.height), flags=_WARP,
                           borderMode=cv2.BORDER_REFLECT_101)
 
 

@@ -141,8 +141,11 @@ class SynthSequence:
         return self.plan.events
 
     def meta(self) -> dict:
-        """JSON-able description: generator, settings, events and every object's boxes."""
-        return {
+        """JSON-able description: generator, settings, events and every object's boxes (lt-real:
+        and the real frames of the background, one per camera segment)."""
+        backgrounds = {} if self.plan.background is None else {"background": [
+            {"start": start, **background.describe()} for start, background in self.plan.background]}
+        return {**backgrounds,
             "generator": "longtrack.synth", "version": GENERATOR_VERSION,
             "name": self.name, "class": self.class_name, "preset": self.preset, "split": self.split,
             "index": self.index, "seed": self.seed, "size": [self.width, self.height],
@@ -177,13 +180,15 @@ def _render_frame_file(seq: SynthSequence, path) -> np.ndarray:
 
 
 def make_sequence(preset: str = "lt", split: str = "test", index: int = 0, size=None, seed: int | None = None,
-                  num_frames: int | None = None) -> SynthSequence:
+                  num_frames: int | None = None, source_root=None) -> SynthSequence:
     """The synthetic sequence ``index`` of ``split`` (deterministic).
 
     ``seed=None`` uses the split's seed for ``index`` (splits never share a seed); an explicit
     ``seed`` overrides it, and the sequence then belongs to the split whose range holds that seed
     (``seq.split``, None beyond all ranges). ``size=(W, H)`` overrides the preset's frame size and ``num_frames``
-    its drawn length (events are scaled to fit; too few frames is an error).
+    its drawn length (events are scaled to fit; too few frames is an error). ``source_root``: the
+    training root that ``lt-real`` cuts its objects and backgrounds from (None: the repository's
+    ``../shared/data/real-train``; evaluation sets are refused); only ``lt-real`` takes one.
     """
     config = get_preset(preset)
     index = int(index)
@@ -201,13 +206,21 @@ def make_sequence(preset: str = "lt", split: str = "test", index: int = 0, size=
     width, height = check_size(config.size if size is None else size)
     if num_frames is not None and int(num_frames) < 2:
         raise LongtrackError(f"num_frames must be >= 2, got {num_frames}")
-    return SynthSequence(plan_sequence(config, seed, width, height, num_frames), split, index)
+    looks = None
+    if config.appearance == "real":
+        from .real_looks import RealLooks
+        from .real_source import load_source_index
+
+        looks = RealLooks(load_source_index(source_root))
+    elif source_root is not None:
+        raise LongtrackError(f"a source root is only for the lt-real preset, not {preset!r}")
+    return SynthSequence(plan_sequence(config, seed, width, height, num_frames, looks), split, index)
 
 
 def iter_sequences(preset: str, split: str, num: int, size=None, seed: int | None = None,
-                   num_frames: int | None = None) -> Iterator[SynthSequence]:
+                   num_frames: int | None = None, source_root=None) -> Iterator[SynthSequence]:
     """Sequences ``0..num-1`` of a split; with ``seed``, sequence ``k`` uses ``seed + k``."""
     if int(num) < 1:
         raise LongtrackError(f"the number of sequences must be >= 1, got {num}")
     for k in range(int(num)):
-        yield make_sequence(preset, split, k, size, None if seed is None else int(seed) + k, num_frames)
+        yield make_sequence(preset, split, k, size, None if seed is None else int(seed) + k, num_frames, source_root)

@@ -17,7 +17,7 @@ from ..errors import LongtrackError
 from .typed_config import ConfigSource, parse_dataclass, to_plain
 
 __all__ = ["SourceConfig", "ViewConfig", "DataConfig", "OptimConfig", "ScheduleConfig",
-           "FreezeConfig", "TrainSection", "TrainConfig", "load_config", "config_from_dict", "config_to_dict"]
+           "FreezeConfig", "ValidationConfig", "TrainSection", "TrainConfig", "load_config", "config_from_dict", "config_to_dict"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,21 @@ class ViewConfig:
 
 
 @dataclass(frozen=True)
+class ValidationConfig:
+    """Real annotated data to validate on while training (read, never trained on; the methods
+    that support it log ``eval/*`` figures on it, see ``longtrack.train.validation``)."""
+
+    dataset: str = "lasot"
+    root: str = "../shared/data/real-val"
+    split: str | None = None
+    pairs: int = 48  # query (first frame) -> search (a later visible frame) pairs
+
+    def __post_init__(self):
+        if self.pairs < 1:
+            raise ValueError("validation.pairs must be >= 1")
+
+
+@dataclass(frozen=True)
 class DataConfig:
     """What one training sample is. ``kind``:
 
@@ -113,6 +128,7 @@ class DataConfig:
     # samples support it, e.g. procontext; 0, every paper's recipe, elsewhere).
     negative_fraction: float = 0.0
     num_workers: int = 0  # DataLoader worker processes per training process
+    validation: ValidationConfig | None = None  # real data for the methods' evaluate()
 
     def __post_init__(self):
         if not self.sources:

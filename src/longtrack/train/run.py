@@ -16,7 +16,7 @@ from torch import nn
 
 from ..checkpoint import load_checkpoint, load_weights
 from ..errors import LongtrackError
-from ..fileio import atomic_write_text
+from ..fileio import atomic_write_text, check_writable, clean_stale_temporaries
 from . import distributed
 from .config import TrainConfig, config_from_dict, config_to_dict, load_config
 from .data.stream import StreamBatchSampler
@@ -96,6 +96,9 @@ def train(config: str | os.PathLike | TrainConfig, out_dir: str | os.PathLike, r
         raise LongtrackError(f"{out_dir} already holds a training run ({CHECKPOINT_NAME}); pass --resume "
                              "to continue it or choose another --out")
     info = distributed.local_info()
+    if info.rank == 0:  # before any work: a folder that cannot be written fails now, in one line
+        check_writable(out_dir / CHECKPOINT_NAME)
+        clean_stale_temporaries(out_dir)  # e.g. half-written checkpoints of a killed run
     dev = distributed.pick_device(device, info)
     if cfg.train.amp == "fp16" and dev.type != "cuda":
         raise LongtrackError("train.amp fp16 needs a CUDA device; use bf16 on the CPU")

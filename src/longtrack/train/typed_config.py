@@ -16,6 +16,7 @@ from typing import Any, Literal, Union
 import yaml
 
 from ..errors import LongtrackError
+from ..strict_yaml import read_yaml_file
 
 __all__ = ["ConfigSource", "parse_dataclass", "to_plain"]
 
@@ -34,18 +35,9 @@ class ConfigSource:
 
     @classmethod
     def from_file(cls, path: str | Path) -> tuple["ConfigSource", Any]:
-        """Read and ``yaml.safe_load`` a file; returns the source and the loaded data."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise LongtrackError(f"cannot read config {path}: {exc.strerror or exc}") from exc
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-            raise LongtrackError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+        """Read a UTF-8 YAML file safely and strictly (``strict_yaml``: a key given twice is an
+        error); returns the source and the loaded data."""
+        text, data = read_yaml_file(path, "config")
         return cls(str(path), text), data
 
     def where(self, keys: tuple) -> str:

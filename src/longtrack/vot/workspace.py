@@ -16,6 +16,8 @@ never downloads; ``0`` and a row of NaN both read as ``Special(0)`` (not visible
 long-term stacks' ``redetection`` experiment fails offline, so the stack has ``longterm`` only.
 Each sequence folder is built under a temporary name and renamed into place, and
 ``config.yaml`` is written last, so an interrupted run never leaves a workspace that looks ready.
+Bad input (weights, first regions, frames, control characters) is refused before anything is
+written (``workspace_checks``).
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from ..datasets.sequence import Sequence
 from ..errors import LongtrackError
 from ..fileio import atomic_write_text
 from .trax_server import ENV_DEVICE, ENV_LOG, ENV_TRACKER, ENV_WEIGHTS
+from .workspace_checks import check_first_region, check_frames, check_text, check_trackers
 
 STACK_FILE = "longtrack-longterm.yaml"
 IMAGE_MODES = ("link", "copy", "symlink")
@@ -71,8 +74,9 @@ def vot_identifier(name: str) -> str:
 
 
 def _ini_value(value: str) -> str:
-    # vot-toolkit reads trackers.ini with configparser's %-interpolation.
-    return str(value).replace("%", "%%")
+    # vot-toolkit reads trackers.ini with configparser's %-interpolation; a newline would start
+    # a key of its own.
+    return check_text(value, "trackers.ini value").replace("%", "%%")
 
 
 def trackers_ini(trackers: list[WorkspaceTracker], workspace: Path, python: str = sys.executable,
@@ -226,6 +230,8 @@ def _check_names(sequences: list[Sequence]) -> None:
     names = [s.name for s in sequences]
     if not names:
         raise LongtrackError("no sequences to put in the workspace")
+    for n in names:
+        check_text(n, "sequence name")
     bad = [n for n in names if not n or n.startswith(".") or "/" in n or "\\" in n or n.strip() != n]
     if bad:
         raise LongtrackError(f"sequence name {bad[0]!r} cannot be a VOT sequence folder name")
@@ -270,14 +276,24 @@ def write_workspace(sequences: list[Sequence], out: str | os.PathLike, trackers:
     identifiers = [t.identifier for t in trackers]
     if len(set(identifiers)) != len(identifiers):
         raise LongtrackError(f"two trackers map to the same VOT identifier: {', '.join(identifiers)}")
+    check_text(out, "workspace path")
+    check_text(python, "python interpreter path")
+    check_text(title, "stack title")
+    for seq in sequences:
+        check_first_region(seq, _image_size(seq))
+    check_trackers(trackers)  # builds each: bad weights fail now, not in `vot evaluate`
+    total = sum(len(s) for s in sequences)
+    show = sys.stderr.isatty() if progress is None else progress
+    with tqdm(total=total, unit="frame", desc="checking frames", disable=not show) as bar:
+        for seq in sequences:  # before anything is written: a corrupt frame fails now
+            bar.set_postfix_str(seq.name)
+            check_frames(seq, progress=bar.update)
     try:
         (out / "sequences").mkdir(parents=True, exist_ok=True)
         (out / "results").mkdir(exist_ok=True)
         (out / "logs").mkdir(exist_ok=True)
     except OSError as exc:
         raise LongtrackError(f"cannot create the workspace {out}: {exc.strerror or exc}") from None
-    total = sum(len(s) for s in sequences)
-    show = sys.stderr.isatty() if progress is None else progress
     with tqdm(total=total, unit="frame", desc="vot-workspace", disable=not show) as bar:
         for seq in sequences:
             bar.set_postfix_str(seq.name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ...errors import LongtrackError
 
@@ -65,6 +66,12 @@ class DetectionConfig:
 class GlobalTrackConfig:
     """Everything that defines a GlobalTrack (QG-RCNN) network and its inputs."""
 
+    # The paper's ResNet, or an ImageNet-pretrained mobile network (the small real-video
+    # configuration, deviation "pretrained mobile backbone" in docs/methods/globaltrack.md).
+    backbone: Literal["resnet", "mobilenetv2", "efficientnet-lite0"] = "resnet"
+    # Training only: start the backbone from its ImageNet weights (``longtrack pretrained fetch``).
+    # A tracker loads its whole network from its weights file and never reads this.
+    pretrained_backbone: bool = False
     depth: int = 50  # ResNet depth
     base_channels: int = 64  # ResNet stem width (stage i: base * 2**i planes)
     frozen_stages: int = 1  # stem + layer1 frozen (mmdet default; -1 trains every stage)
@@ -105,6 +112,9 @@ class GlobalTrackConfig:
             raise ValueError("max_size is (long edge, short edge) >= 1; pad_divisor >= 1")
         if len(self.mean) != 3 or len(self.std) != 3:
             raise ValueError("mean and std need 3 values (R, G, B)")
+        if self.pretrained_backbone and self.backbone == "resnet":
+            raise ValueError("pretrained_backbone needs a mobile backbone (mobilenetv2, efficientnet-lite0); "
+                             "the paper's ResNet starts from the authors' checkpoint (longtrack convert)")
 
     @property
     def num_anchors(self) -> int:

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from ...backbones.fpn import FPN
+from ...backbones.pretrained import PRETRAINED
 from ...backbones.resnet import ResNet
 from ...ops.box_coder import DeltaXYWHBBoxCoder
 from ...ops.roi_levels import SingleRoIExtractor
@@ -57,8 +58,11 @@ class GlobalTrack(nn.Module):
         super().__init__()
         self.config = cfg = config or GlobalTrackConfig()
         channels = cfg.fpn_channels
-        self.backbone = ResNet(cfg.depth, base_channels=cfg.base_channels, frozen_stages=cfg.frozen_stages,
-                               norm_eval=cfg.norm_eval)
+        if cfg.backbone == "resnet":
+            self.backbone = ResNet(cfg.depth, base_channels=cfg.base_channels, frozen_stages=cfg.frozen_stages,
+                                   norm_eval=cfg.norm_eval)
+        else:  # C2-C5 of a mobile network; same ImageNet mean/std as the paper's input
+            self.backbone = PRETRAINED[cfg.backbone].build(out_strides=cfg.roi_strides)
         self.neck = FPN(self.backbone.out_channels, channels, num_outs=len(cfg.anchor_strides))
 
         def roi_extractor() -> SingleRoIExtractor:
@@ -73,6 +77,16 @@ class GlobalTrack(nn.Module):
         self.rpn_coder = DeltaXYWHBBoxCoder(stds=cfg.rpn_target_stds, plus_one=True)
         self.rcnn_coder = DeltaXYWHBBoxCoder(stds=cfg.rcnn_target_stds, plus_one=True)
         self._anchor_cache: dict = {}
+
+    def train(self, mode: bool = True) -> "GlobalTrack":
+        """``norm_eval`` keeps a mobile backbone's BatchNorm statistics (ResNet does it itself):
+        ImageNet statistics survive batches of a few frames."""
+        super().train(mode)
+        if mode and self.config.norm_eval and self.config.backbone != "resnet":
+            for module in self.backbone.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
+        return self
 
     # -- stages --------------------------------------------------------------------------------
     def extract_features(self, images: Tensor) -> tuple[Tensor, ...]:

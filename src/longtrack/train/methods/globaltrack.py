@@ -9,15 +9,19 @@ per image; the cross-query loss averages the queries' RPN + RCNN losses
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
+from ...backbones.pretrained import load_pretrained
 from ...errors import LongtrackError
 from ...models.globaltrack import GlobalTrack, GlobalTrackConfig
-from ...models.globaltrack.preprocess import normalise_batch
+from ...boxes import iou
+from ...models.globaltrack.preprocess import normalise_batch, prepare_image
 from ..config import TrainConfig
 from ..criteria.globaltrack import GlobalTrackCriterion
 from ..data import TrackingSamples, collate_samples
 from ..setup import TrainingSetup
+from ..validation import validation_pairs
 
 __all__ = ["ModelConfig", "GlobalTrackOnBatches", "xywh_to_inclusive_xyxy", "build"]
 
@@ -83,10 +87,47 @@ def _check_data(cfg: TrainConfig) -> None:
                              f"model.pad_divisor ({model.pad_divisor})")
 
 
+def real_pair_evaluator(cfg: TrainConfig):
+    """``evaluate(model)`` on ``data.validation``'s pairs: the first frame's box as the query, the
+    top-1 detection in a later frame (as the tracker searches); logs the share with IoU >= 0.5,
+    the mean IoU and the mean top-1 score. None without ``data.validation``."""
+    if cfg.data.validation is None:
+        return None
+    pairs = validation_pairs(cfg.data.validation, seed=cfg.train.seed)
+
+    def evaluate(model: GlobalTrack) -> dict[str, float]:
+        device = next(model.parameters()).device
+        ious, scores = [], []
+        for pair in pairs:
+            query_image = prepare_image(pair.query_frame, model.config, device)
+            corners = xywh_to_inclusive_xyxy(torch.as_tensor(pair.query_box, dtype=torch.float32))
+            rois = torch.cat([torch.zeros(1), corners * query_image.scale_factor]).view(1, 5).to(device)
+            query = model.encode_query(model.extract_features(query_image.tensor), rois)
+            search = prepare_image(pair.search_frame, model.config, device)
+            out = model.detect(model.extract_features(search.tensor), query, search.img_shape,
+                               search.scale_factor, with_nms=False)
+            if out["scores"].numel() == 0:
+                ious.append(0.0)
+                scores.append(0.0)
+                continue
+            best = int(out["scores"].argmax())
+            x1, y1, x2, y2 = out["boxes"][best].float().tolist()
+            ious.append(float(iou(np.array([x1, y1, x2 - x1 + 1, y2 - y1 + 1]), pair.search_box)))
+            scores.append(float(out["scores"][best]))
+        ious = np.asarray(ious)
+        return {"real_top1_iou50": float((ious >= 0.5).mean()), "real_top1_iou": float(ious.mean()),
+                "real_top1_score": float(np.mean(scores))}
+
+    return evaluate
+
+
 def build(cfg: TrainConfig, device) -> TrainingSetup:
     """The model, the cross-query criterion and the multi-instance pairs of ``cfg``."""
     _check_data(cfg)
     model = GlobalTrackOnBatches(cfg.model)
+    if cfg.model.pretrained_backbone:
+        model.backbone.load_state_dict(load_pretrained(cfg.model.backbone, out_strides=cfg.model.roi_strides)
+                                       .state_dict())
     criterion = GlobalTrackCriterion(rpn_sampling=cfg.model.rpn_sampling, rpn_coder=model.rpn_coder)
     return TrainingSetup(model=model, criterion=criterion, dataset=TrackingSamples(cfg.data, seed=cfg.train.seed),
-                         collate_fn=collate_samples)
+                         collate_fn=collate_samples, evaluate=real_pair_evaluator(cfg))
