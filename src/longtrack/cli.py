@@ -21,6 +21,7 @@ COMMANDS = {
     "benchmark-page": "regenerate docs/benchmark.md (synthetic) or docs/benchmark-real.md (--suite real)",
     "train": "train a model from a config file (works under torchrun)",
     "bench": "measure frames per second of trackers at paper and small size",
+    "tune-presence": "tune a learned tracker's presence threshold on training data and store it in its weights",
     "convert": "turn an authors' published checkpoint into a longtrack checkpoint",
     "vot": "serve a tracker to the VOT toolkit over TraX",
     "vot-workspace": "write a ready VOT long-term workspace for any dataset longtrack reads",

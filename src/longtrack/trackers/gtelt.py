@@ -92,7 +92,7 @@ class GTELTTracker(BaseTracker):
         device: torch device string.
         size: ``"paper"`` or ``"small"`` builds that configuration at random initialisation (for
             timing; weights are then not loaded); None (default) uses the weights' config.
-        presence_threshold: theta; None uses the weights' tuned one (``scripts/tune_presence.py``), else
+        presence_threshold: theta; None uses the weights' tuned one (``longtrack tune-presence``), else
             the model config's (the training theta; paper 0.6).
         position_weight: the assignment's cost per image diagonal of distance to the last centre;
             None uses the model config's.

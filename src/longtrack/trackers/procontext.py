@@ -7,7 +7,7 @@ maximum, map it back to the frame relative to the previous centre, clip it to th
 ``update_interval``-th frame whose confidence exceeds ``update_threshold``, the dynamic templates
 are re-cropped around the new box (authors: 100 and 0.7). ``present`` = confidence >=
 ``presence_threshold`` (ours: the authors never report absence; the value is tuned on the synthetic
-val split by ``scripts/tune_presence.py`` and stored in the weights file).
+val split by ``longtrack tune-presence`` and stored in the weights file).
 """
 from __future__ import annotations
 
