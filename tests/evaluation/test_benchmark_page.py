@@ -251,3 +251,14 @@ def test_row_without_curves_in_tables_not_in_curve_plots(first_page, tmp_path, m
     assert sorted(_table_rows(page)) == ["tables-only"] and drawn == [["classic-lt", "kcf"]]
     assert "(benchmark/tpr_tnr.png)" in page and "success.png" not in page
     assert not (plots / "success.png").exists()
+
+
+def test_an_extra_row_runs_a_tracker_with_other_weights_under_its_own_name():
+    from longtrack.evaluation.benchmark_page import parse_extra_rows, plan_runs
+
+    extra = parse_extra_rows(["globaltrack-synth=globaltrack@old.pt"], ["globaltrack", "kcf"])
+    runs, _ = plan_runs(["globaltrack", "kcf"], {}, untrained=False, extra_rows=extra)
+    assert [(r.tracker, r.weights, r.folder) for r in runs][-1] == ("globaltrack", "old.pt", "globaltrack-synth")
+    for bad in (["kcf=kcf@x.pt"], ["a=globaltrack"], ["x-untrained=globaltrack@w.pt"]):
+        with pytest.raises(LongtrackError):
+            parse_extra_rows(bad, ["globaltrack", "kcf"])

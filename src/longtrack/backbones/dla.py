@@ -23,6 +23,8 @@ from torch import nn
 
 from longtrack.ops.deform_conv import ModulatedDeformConvPack
 
+from .init import he_init_conv_bn
+
 DLA34_LEVELS = (1, 1, 1, 2, 2, 1)
 DLA34_CHANNELS = (16, 32, 64, 128, 256, 512)
 
@@ -136,12 +138,7 @@ class DLABase(nn.Module):
         self.level3 = Tree(levels[3], c[2], c[3], stride=2, level_root=True)
         self.level4 = Tree(levels[4], c[3], c[4], stride=2, level_root=True)
         self.level5 = Tree(levels[5], c[4], c[5], stride=2, level_root=True)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        he_init_conv_bn(self)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         x = self.base_layer(x)

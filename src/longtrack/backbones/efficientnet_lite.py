@@ -29,6 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .init import he_init_conv_bn
+
 from .mobilenetv2 import IMAGENET_MEAN, IMAGENET_STD
 
 # (kernel, first stride, expansion, input channels, output channels, repeats) per stage.
@@ -134,12 +136,7 @@ class EfficientNetLite0(nn.Module):
 
     def reset_parameters(self) -> None:
         """Random initialisation: He-normal convs (fan-out), BN to identity, small classifier."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        he_init_conv_bn(self)
         nn.init.normal_(self._fc.weight, std=0.01)
         nn.init.zeros_(self._fc.bias)
 

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .init import he_init_conv_bn
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -87,12 +89,7 @@ class MobileNetV2(nn.Module):
 
     def reset_parameters(self) -> None:
         """Random initialisation: He-normal convs (fan-out), BN to identity."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        he_init_conv_bn(self)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         outs = []

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from ..errors import LongtrackError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, sha256_of
 from .efficientnet_lite import EfficientNetLite0
 from .mobilenetv2 import MobileNetV2
 
@@ -115,14 +115,6 @@ def get_pretrained(name: str) -> PretrainedWeights:
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "longtrack" / "pretrained"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _pip_error(stderr: str) -> str:

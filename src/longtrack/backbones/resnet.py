@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .init import he_init_conv_bn
+
 
 class BasicBlock(nn.Module):
     """Two 3x3 convs; the stride sits in the first one."""
@@ -163,12 +165,7 @@ class ResNet(nn.Module):
         return nn.Sequential(*layers)
 
     def _init_weights(self, zero_init_residual: bool) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        he_init_conv_bn(self)
         if zero_init_residual:  # each residual branch starts as the identity
             for m in self.modules():
                 if isinstance(m, (BasicBlock, Bottleneck)):

@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="trackers to run (default: every registered tracker)")
     parser.add_argument("--weights", action="append", metavar="TRACKER=PATH",
                         help="weights for a learned tracker's row (repeatable; default: shipped weights)")
+    parser.add_argument("--extra-row", action="append", metavar="ROW=TRACKER@PATH",
+                        help="one more row named ROW: TRACKER with the weights at PATH (repeatable), e.g. "
+                             "globaltrack-synth=globaltrack@src/longtrack/weights/globaltrack-synth.pt")
     parser.add_argument("--no-untrained", action="store_true",
                         help="skip the untrained (random initialisation) rows of learned trackers")
     parser.add_argument("--num", type=int, metavar="N", help=f"synth: sequences 0..N-1 (default {DEFAULT_NUM})")
@@ -136,7 +139,8 @@ def _without_row(registered: list[str], on_page: set, scored: dict, no_weights: 
     return out
 
 
-def _page_rows(fresh, rows_file: Path, bench_id: str, weights: dict[str, str], forget: list[str]) -> list:
+def _page_rows(fresh, rows_file: Path, bench_id: str, weights: dict[str, str], forget: list[str],
+               extra_rows: dict[str, tuple[str, str]] | None = None) -> list:
     """Rows scored from complete folders, plus the kept rows of ``rows_file`` that still hold."""
     from ..errors import LongtrackError
     from ..evaluation import kept_rows
@@ -152,7 +156,9 @@ def _page_rows(fresh, rows_file: Path, bench_id: str, weights: dict[str, str], f
         kept = {}
     complete = {r.folder for r in fresh if r.scores is not None}
     for name in sorted(set(kept) - complete):
-        why = "--forget" if name in forget else kept_rows.stale_reason(kept[name], weights)
+        extra = (extra_rows or {}).get(name)
+        current = {extra[0]: extra[1]} if extra else weights  # an extra row holds its own weights
+        why = "--forget" if name in forget else kept_rows.stale_reason(kept[name], current)
         if why is not None:
             print(f"longtrack benchmark-page: dropping kept row {name} (scored {kept[name].scored.get('date')}): "
                   f"{why}", file=sys.stderr)
@@ -215,7 +221,8 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.out)
     trackers = list(dict.fromkeys(args.trackers or page.default_trackers()))
     weights = page.parse_weights_options(args.weights)
-    runs, not_listed = page.plan_runs(trackers, weights, not args.no_untrained)
+    extra_rows = page.parse_extra_rows(args.extra_row, trackers)
+    runs, not_listed = page.plan_runs(trackers, weights, not args.no_untrained, extra_rows)
     show = sys.stderr.isatty()
 
     bench, sequences, sources = _load_suite(args, show)
@@ -234,7 +241,7 @@ def run(args: argparse.Namespace) -> int:
     if any(r.scores is not None for r in fresh):
         write_json(results_dir / "scores.json", {r.folder: r.scores for r in fresh if r.scores is not None})
     rows_file = plots_dir / ROWS_NAME
-    rows = _page_rows(fresh, rows_file, bench.id, weights, args.forget)
+    rows = _page_rows(fresh, rows_file, bench.id, weights, args.forget, extra_rows)
     scored = {r.folder: r.scores for r in rows if r.scores is not None}
     plots = page.plot_page(rows, plots_dir, bench.id, sequences)
     registered = page.default_trackers()

@@ -2,7 +2,6 @@
 longtrack weights file (config + state dict) that ``--weights`` accepts."""
 from __future__ import annotations
 
-import hashlib
 import pickle
 import zipfile
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import LongtrackError
+from ..fileio import sha256_of
 
 HELP = "turn an authors' published checkpoint into a longtrack checkpoint"
 
@@ -60,14 +60,6 @@ def _load_official(path: Path) -> object:
         raise LongtrackError(f"{path} is truncated or not a torch checkpoint ({type(exc).__name__})") from exc
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def run(args) -> int:
     from ..checkpoint import save_weights
     from ..convert import get_converter, unwrap_official
@@ -79,7 +71,7 @@ def run(args) -> int:
     official = unwrap_official(_load_official(official_path))
     model_config, state_dict = get_converter(args.method)(official, overrides)
     save_weights(out, method=args.method, config={"model": model_config}, state_dict=state_dict,
-                 source={"official_file": official_path.name, "sha256": _sha256(official_path),
+                 source={"official_file": official_path.name, "sha256": sha256_of(official_path),
                          "overrides": overrides})
     count = sum(v.numel() for k, v in state_dict.items() if not k.endswith("num_batches_tracked"))
     print(f"converted {len(official)} tensors of {official_path} ({args.method}, {count:,} values) -> {out}")

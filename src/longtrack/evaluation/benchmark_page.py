@@ -59,9 +59,10 @@ def default_trackers() -> list[str]:
     return [n for n in tracker_names() if "*" not in n]
 
 
-def plan_runs(trackers: list[str], weights: dict[str, str], untrained: bool = True
-              ) -> tuple[list[PlannedRun], dict[str, str]]:
-    """The runs to make and, per tracker left without a trained row, why."""
+def plan_runs(trackers: list[str], weights: dict[str, str], untrained: bool = True,
+              extra_rows: dict[str, tuple[str, str]] | None = None) -> tuple[list[PlannedRun], dict[str, str]]:
+    """The runs to make and, per tracker left without a trained row, why. ``extra_rows``: row
+    name -> (tracker, weights file), e.g. a tracker's previous weights beside its current ones."""
     from ..registry import get_tracker_spec
 
     unknown = set(weights) - set(trackers)
@@ -79,7 +80,25 @@ def plan_runs(trackers: list[str], weights: dict[str, str], untrained: bool = Tr
                              f"`--weights {name}=PATH`)")
         if spec.needs_weights and spec.random_init and untrained:
             runs.append(PlannedRun(name, UNTRAINED, name + UNTRAINED_SUFFIX))
+    for row, (tracker, path) in (extra_rows or {}).items():
+        get_tracker_spec(tracker)
+        runs.append(PlannedRun(tracker, path, row))
     return runs, missing
+
+
+def parse_extra_rows(items: list[str] | None, trackers: list[str]) -> dict[str, tuple[str, str]]:
+    """``["globaltrack-synth=globaltrack@w.pt", ...]`` -> ``{"globaltrack-synth": ("globaltrack", "w.pt")}``."""
+    out = {}
+    for item in items or []:
+        row, sep, rest = item.partition("=")
+        tracker, at, path = rest.rpartition("@")
+        if not sep or not row or not at or not tracker or not path:
+            raise LongtrackError(f"--extra-row must look like ROW=TRACKER@PATH, got {item!r}")
+        if row in out or row in trackers or row.endswith(UNTRAINED_SUFFIX):
+            raise LongtrackError(f"--extra-row {row}: the name is taken (a tracker, an untrained row or "
+                                 "another extra row)")
+        out[row] = (tracker, path)
+    return out
 
 
 def parse_weights_options(items: list[str] | None) -> dict[str, str]:

@@ -24,21 +24,17 @@ import time
 from pathlib import Path
 
 from ..errors import LongtrackError
-from ..fileio import create_exclusive
+from ..fileio import create_exclusive, sha256_of
 
 RECORD_NAME = ".longtrack-run.json"
 MODEL_KEYS = ("tracker", "dataset", "weights", "options")  # what must match to share a folder
 
 
 def file_digest(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
+        return sha256_of(path)
     except OSError as exc:
         raise LongtrackError(f"cannot read weights file {path}: {exc.strerror or exc}") from None
-    return digest.hexdigest()
 
 
 def folder_digest(path: str | os.PathLike) -> str:
