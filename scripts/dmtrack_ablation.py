@@ -38,31 +38,9 @@ from longtrack.evaluation.runner import is_complete
 from longtrack.evaluation.track_sequence import BUILD_SEED, seed_everything, sequence_seed
 from longtrack.registry import get_tracker_spec
 from longtrack.trackers.dmtrack import ASSOCIATIONS, DMTrackTracker
+from longtrack.trackers.dmtrack_replay import RecordingTracker, ReplayingTracker
 
 DATASET = "synthetic"
-
-
-class RecordingTracker(DMTrackTracker):
-    """The tracker that runs the network; keeps its last candidates and their time for the others."""
-
-    def detect(self, frame):
-        start = time.perf_counter()
-        self.last_candidates = super().detect(frame)
-        self.last_detect_seconds = time.perf_counter() - start
-        return self.last_candidates
-
-
-class ReplayingTracker(DMTrackTracker):
-    """A tracker with another selection whose ``detect`` replays the recording tracker's candidates."""
-
-    def __init__(self, source: RecordingTracker, association: str):
-        shared = {k: v for k, v in source.__dict__.items() if k not in ("state", "associator")}
-        self.__dict__.update(shared)  # the same network, config and thresholds
-        self.association, self.source = association, source
-        self.state = self.associator = None
-
-    def detect(self, frame):
-        return self.source.last_candidates
 
 
 def track_all(seq, trackers: dict[str, DMTrackTracker]) -> dict[str, tuple]:

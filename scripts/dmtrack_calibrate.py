@@ -22,18 +22,15 @@ import json
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dmtrack_ablation import RecordingTracker, ReplayingTracker  # noqa: E402  (the shared-detection trackers)
-
-from longtrack.checkpoint import load_weights, save_weights  # noqa: E402
-from longtrack.evaluation.oxuva import best_presence_threshold  # noqa: E402
-from longtrack.synth import make_sequence  # noqa: E402
-from longtrack.trackers.association import iou_matrix  # noqa: E402
+from longtrack.checkpoint import load_weights, save_weights
+from longtrack.evaluation.oxuva import best_presence_threshold
+from longtrack.synth import make_sequence
+from longtrack.trackers.association import iou_matrix
+from longtrack.trackers.dmtrack_replay import RecordingTracker, ReplayingTracker
 
 
 def xyxy(xywh: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 ending in one line on stderr and exit code 1."""
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -9,7 +10,9 @@ import sys
 import numpy as np
 import pytest
 
+from longtrack.api import Prediction
 from longtrack.cli import main
+from longtrack.drawing import ABSENT_COLOR, TARGET_COLORS, draw_targets
 from longtrack.predictions_io import read_predictions_csv
 from longtrack.video import VideoWriter, open_source
 
@@ -64,6 +67,53 @@ def test_track_without_out_prints_csv(clip, capsys):
     assert code == 0, err
     lines = out.strip().splitlines()
     assert lines[0] == "frame,x,y,w,h,score,present" and len(lines) == 21
+
+
+def read_target_rows(path):
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))
+    return rows[0], rows[1:]
+
+
+@pytest.mark.parametrize("tracker", ["csrt", "globaltrack"])  # N separate passes / one pass for all
+def test_track_several_boxes_writes_a_row_per_target(clip, tmp_path, capsys, tracker):
+    out, render = tmp_path / "multi.csv", tmp_path / "multi.mp4"
+    code, _, err = run_cli(capsys, "track", clip, "--box", "20,30,24,24", "--box", "-5,60,30,20", "--tracker",
+                           tracker, "--out", out, "--render", render)
+    assert code == 0, err
+    header, rows = read_target_rows(out)
+    assert header == ["frame", "target", "x", "y", "w", "h", "score", "present"]
+    assert len(rows) == 2 * 20
+    assert [(int(r[0]), int(r[1])) for r in rows] == [(f, t) for f in range(20) for t in range(2)]
+    assert [float(v) for v in rows[0][2:6]] == [20.0, 30.0, 24.0, 24.0]
+    assert [float(v) for v in rows[1][2:6]] == [0.0, 60.0, 25.0, 20.0]  # the second box, clipped
+    if tracker == "csrt":  # the textured square moved 38 px right
+        assert abs(float(rows[-2][2]) - 58) <= 3 and abs(float(rows[-2][3]) - 30) <= 3
+    assert len(list(open_source(render))) == 20
+
+
+def test_rendering_several_targets_tags_each_box_with_its_colour_and_index():
+    frame = np.zeros((120, 160, 3), np.uint8)
+    preds = [Prediction((20, 40, 30, 30), 0.9, True), Prediction((90, 60, 40, 30), 0.7, True),
+             Prediction((5, 5, 10, 10), 0.1, False)]
+    shown = draw_targets(frame, preds, frame_index=3)
+    for (x, y, w, _), color in zip((p.box for p in preds[:2]), TARGET_COLORS):
+        assert np.all(shown[int(y), int(x + w / 2)] == color)  # top edge, in the target's colour
+        tag = shown[int(y) - 14:int(y) - 3, int(x):int(x) + 30]  # "index: score" above the box
+        assert np.all(tag == color, axis=2).mean() > 0.3 and np.any(np.all(tag == 0, axis=2))
+    assert TARGET_COLORS[0] != TARGET_COLORS[1]
+    assert np.all(shown[:3] == ABSENT_COLOR, axis=2).mean() > 0.5  # target 2 is named in the banner
+    one = draw_targets(frame, preds[:2])
+    assert not np.any(np.all(one == ABSENT_COLOR, axis=2))  # all present: no banner
+
+
+def test_one_box_keeps_the_single_target_header(clip, tmp_path, capsys):
+    out = tmp_path / "one.csv"
+    code, _, err = run_cli(capsys, "track", clip, "--box", "20,30,24,24", "--tracker", "kcf", "--out", out)
+    assert code == 0, err
+    header, rows = read_target_rows(out)
+    assert header == ["frame", "x", "y", "w", "h", "score", "present"] and len(rows) == 20
+    assert len(read_predictions_csv(out)) == 20
 
 
 def test_trackers_lists_baselines(capsys):

@@ -1,8 +1,8 @@
 """The ``longtrack`` command line: one entry point, one module per sub-command.
 
-Each module in ``longtrack.commands`` defines ``HELP`` (one line), ``add_arguments(parser)``
-and ``run(args) -> int``. Modules are imported only when their command runs, so ``--help``
-stays fast and a broken optional dependency never breaks unrelated commands.
+Each module in ``longtrack.commands`` defines ``add_arguments(parser)`` and ``run(args) -> int``;
+its one-line help is its entry in ``COMMANDS``. Modules are imported only when their command
+runs, so ``--help`` stays fast and a broken optional dependency never breaks unrelated commands.
 """
 from __future__ import annotations
 

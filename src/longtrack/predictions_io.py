@@ -1,4 +1,5 @@
-"""Per-frame results as CSV: header ``frame,x,y,w,h,score,present``.
+"""Per-frame results as CSV: header ``frame,x,y,w,h,score,present``; with several targets
+``frame,target,x,y,w,h,score,present`` (``target`` = 0-based order of the given boxes).
 
 ``frame`` counts from 0 (the initial frame, whose box is the given one); ``present`` is 1 or 0.
 Files are written atomically, so a half-written result never looks complete.
@@ -8,13 +9,14 @@ from __future__ import annotations
 import csv
 import math
 import os
-from typing import Iterable, TextIO
+from typing import Iterable, Sequence, TextIO
 
 from .api import Prediction
 from .errors import LongtrackError
 from .fileio import atomic_open
 
 HEADER = ["frame", "x", "y", "w", "h", "score", "present"]
+TARGETS_HEADER = ["frame", "target", "x", "y", "w", "h", "score", "present"]
 
 
 def write_predictions_csv(path: str | os.PathLike, predictions: Iterable[Prediction]) -> int:
@@ -32,6 +34,26 @@ def write_predictions(fh: TextIO, predictions: Iterable[Prediction]) -> int:
         x, y, w, h = pred.box
         writer.writerow([count - 1, f"{x:.3f}", f"{y:.3f}", f"{w:.3f}", f"{h:.3f}", f"{pred.score:.5f}",
                          int(pred.present)])
+    return count
+
+
+def write_target_predictions_csv(path: str | os.PathLike, frames: Iterable[Sequence[Prediction]]) -> int:
+    """Write one row per target per frame (``frames``: each frame's predictions in target order)
+    to ``path`` with ``TARGETS_HEADER``; return how many frames were written."""
+    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+        return write_target_predictions(fh, frames)
+
+
+def write_target_predictions(fh: TextIO, frames: Iterable[Sequence[Prediction]]) -> int:
+    """``write_target_predictions_csv`` to an open text stream (e.g. stdout)."""
+    writer = csv.writer(fh, lineterminator="\n")
+    writer.writerow(TARGETS_HEADER)
+    count = 0
+    for count, preds in enumerate(frames, start=1):
+        for target, pred in enumerate(preds):
+            x, y, w, h = pred.box
+            writer.writerow([count - 1, target, f"{x:.3f}", f"{y:.3f}", f"{w:.3f}", f"{h:.3f}",
+                             f"{pred.score:.5f}", int(pred.present)])
     return count
 
 

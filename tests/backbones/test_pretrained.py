@@ -158,7 +158,7 @@ def test_mobilenetv2_equals_the_wheels_reference_module(mobilenetv2, shared_dir)
 def _separation_script():
     name = "pretrained_feature_separation"
     if name not in sys.modules:  # its dataclass needs the module registered while it executes
-        spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+        spec = importlib.util.spec_from_file_location(name, REPO / "experiments" / "backbones" / f"{name}.py")
         sys.modules[name] = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(sys.modules[name])
     return sys.modules[name]

@@ -186,7 +186,7 @@ def test_config_round_trip_and_errors():
                                           ("procontext-synth.yaml", ProContEXTConfig.small)])
 def test_config_files_model_sections_equal_the_presets(name, preset):
     from longtrack.train.config import DataConfig, OptimConfig, ScheduleConfig, TrainSection
-    from longtrack.train.typed_config import ConfigSource, parse_dataclass
+    from longtrack.typed_config import ConfigSource, parse_dataclass
 
     src, data = ConfigSource.from_file(REPO / "configs" / name)
     assert data["method"] == "procontext"

@@ -5,8 +5,6 @@ import argparse
 import json
 import multiprocessing as mp
 
-HELP = "measure frames per second of trackers at paper and small size"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trackers", nargs="+", default=None,

@@ -25,7 +25,6 @@ from pathlib import Path
 
 from ..evaluation.real_benchmark import DEFAULT_PARTS
 
-HELP = "regenerate docs/benchmark.md (synthetic) or docs/benchmark-real.md (--suite real)"
 DEFAULT_RESULTS = Path("runs/benchmark")
 DEFAULT_OUT = {"synth": Path("docs/benchmark.md"), "real": Path("docs/benchmark-real.md")}
 DEFAULT_NUM = 10

@@ -11,8 +11,6 @@ import yaml
 from ..errors import LongtrackError
 from ..fileio import sha256_of
 
-HELP = "turn an authors' published checkpoint into a longtrack checkpoint"
-
 
 def add_arguments(parser) -> None:
     from ..convert import CONVERTERS

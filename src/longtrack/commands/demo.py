@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-HELP = "make a synthetic long-term clip, track it, write an annotated MP4 and print scores"
 DEMO_FPS = 30.0
 
 

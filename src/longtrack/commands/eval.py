@@ -12,8 +12,6 @@ import argparse
 import sys
 from pathlib import Path
 
-HELP = "run a tracker over a benchmark and write results in its own format (resumable)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..datasets import DATASET_NAMES

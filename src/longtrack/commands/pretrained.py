@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "download, check and cache the ImageNet-pretrained backbone files, or list them"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..backbones.pretrained import PRETRAINED

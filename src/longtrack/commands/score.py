@@ -10,8 +10,6 @@ import math
 import sys
 from pathlib import Path
 
-HELP = "score result folders on a benchmark exactly as its official toolkit does"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..datasets import DATASET_NAMES

@@ -7,8 +7,6 @@ import os
 import sys
 from pathlib import Path
 
-HELP = "write synthetic long-term sequences in the LaSOT layout"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..synth.presets import PRESETS, SPLITS

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "list the registered trackers, their weights and their papers"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = ("weights: 'yes' = default weights ship with longtrack; 'no' = a learned tracker "

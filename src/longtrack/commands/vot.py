@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "serve a tracker to the VOT toolkit over TraX"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..trackers import DEFAULT_TRACKER

@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "write a ready VOT long-term workspace for any dataset longtrack reads"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..datasets import DATASET_NAMES

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from ..assignments import parse_assignment
 from ..errors import LongtrackError
-from .typed_config import ConfigSource, parse_dataclass, to_plain
+from ..typed_config import ConfigSource, parse_dataclass, to_plain
 
 __all__ = ["SourceConfig", "ViewConfig", "DataConfig", "OptimConfig", "ScheduleConfig",
            "FreezeConfig", "ValidationConfig", "TrainSection", "TrainConfig", "load_config", "config_from_dict", "config_to_dict"]

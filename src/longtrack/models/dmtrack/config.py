@@ -94,7 +94,7 @@ class DMTrackConfig:
     @classmethod
     def from_dict(cls, values: dict, source: str = "dmtrack config") -> "DMTrackConfig":
         """Build from a plain mapping (YAML or a weights file); unknown keys and wrong types are errors."""
-        from ...train.typed_config import ConfigSource, parse_dataclass
+        from ...typed_config import ConfigSource, parse_dataclass
 
         if not isinstance(values, dict):
             raise LongtrackError(f"{source}: expected a mapping, got {type(values).__name__}")

@@ -141,14 +141,14 @@ class GlobalTrackConfig:
     @classmethod
     def from_dict(cls, values: dict, source: str = "globaltrack model config") -> "GlobalTrackConfig":
         """Build from a plain mapping (YAML section or weights file); unknown keys are errors."""
-        from ...train.typed_config import ConfigSource, parse_dataclass
+        from ...typed_config import ConfigSource, parse_dataclass
 
         if not isinstance(values, dict):
             raise LongtrackError(f"{source}: expected a mapping, got {type(values).__name__}")
         return parse_dataclass(cls, values, ConfigSource(source))
 
     def to_dict(self) -> dict:
-        from ...train.typed_config import to_plain
+        from ...typed_config import to_plain
 
         return to_plain(self)
 

@@ -120,11 +120,11 @@ class GTELTConfig:
     @classmethod
     def from_dict(cls, values, source: str = "gtelt config") -> "GTELTConfig":
         """Build from a plain mapping (YAML, a weights file); unknown keys and wrong types are errors."""
-        from ...train.typed_config import ConfigSource, parse_dataclass
+        from ...typed_config import ConfigSource, parse_dataclass
 
         return parse_dataclass(cls, values, ConfigSource(source))
 
     def to_dict(self) -> dict:
-        from ...train.typed_config import to_plain
+        from ...typed_config import to_plain
 
         return to_plain(self)

@@ -1,5 +1,5 @@
 """How well TANet attention maps point at the target: scores for ``evaluate()`` and the
-training checks (``scripts/tanet_training_check.py``).
+training checks (``experiments/tanet/training_check.py``).
 
 The map's maximum alone (``peak_in_box``) is a harsh and noisy measure: one bright pixel
 anywhere (a border artefact of the transposed convolutions, another object) sets it to 0.
