@@ -6,6 +6,7 @@ Frames are ``H x W x 3`` uint8 RGB numpy arrays; boxes are ``(x, y, w, h)`` floa
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Protocol, Sequence, runtime_checkable
 
@@ -107,6 +108,18 @@ class TrackerError(LongtrackError):
         self.tracker, self.frame = tracker, frame
 
 
+@contextmanager
+def errors_named(tracker: str, frame: int) -> Iterator[None]:
+    """Turn any error but a ``TrackerError`` raised inside the block into a ``TrackerError``
+    naming ``tracker`` and ``frame`` (the ``initialize`` / ``track`` boundary of a tracker)."""
+    try:
+        yield
+    except TrackerError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line naming the tracker and the frame
+        raise TrackerError(tracker, frame, exc) from exc
+
+
 class BaseTracker:
     """Base for longtrack trackers: converts frames, validates the first box and keeps the
     image size. Subclasses implement ``_initialize(frame, box)`` and ``_track(frame)``."""
@@ -124,24 +137,16 @@ class BaseTracker:
         box = validate_box(box, frame.shape)
         self.image_size = (frame.shape[1], frame.shape[0])
         self.frame_index = 0
-        try:
+        with errors_named(self.name, 0):
             self._initialize(frame, box)
-        except TrackerError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - one line naming the tracker and the frame
-            raise TrackerError(self.name, 0, exc) from exc
 
     def track(self, frame: np.ndarray) -> Prediction:
         if self.image_size is None:
             raise LongtrackError(f"{self.name}: track() called before initialize()")
         self.frame_index = getattr(self, "frame_index", 0) + 1
         frame = as_rgb(frame)
-        try:
+        with errors_named(self.name, self.frame_index):
             return self._track(frame)
-        except TrackerError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - one line naming the tracker and the frame
-            raise TrackerError(self.name, self.frame_index, exc) from exc
 
     def _initialize(self, frame: np.ndarray, box: Box) -> None:
         raise NotImplementedError

@@ -9,16 +9,24 @@ synthetic val split and stored in the weights file, see docs/methods/globaltrack
 
 The RCNN NMS is skipped: NMS never removes the highest-scoring box, so the top-1 is the same
 (a test checks it on the authors' outputs).
+
+Several targets: ``initialize_many(frame, boxes)`` encodes every box from one backbone pass, and
+``track_many(frame)`` runs the backbone once per frame and one query-modulated search (QG-RPN +
+QG-RCNN) per target on those shared features; each target's answer is what ``track`` would give
+for it alone.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..api import BaseTracker, Box, Prediction
+from ..api import BaseTracker, Box, Prediction, as_rgb, errors_named, validate_box
+from ..errors import LongtrackError
 from ..models.globaltrack import GlobalTrack, GlobalTrackConfig, PreparedImage, QueryEncoding, prepare_image
+from ..multi_target import target_boxes
 from .network import build_network
 
 __all__ = ["GlobalTrackTracker", "GlobalTrackState", "DEFAULT_PRESENCE_THRESHOLD", "xywh_to_xyxy",
@@ -78,33 +86,82 @@ class GlobalTrackTracker(BaseTracker):
         if presence_threshold is None:
             presence_threshold = tuned if tuned is not None else DEFAULT_PRESENCE_THRESHOLD
         self.presence_threshold = float(presence_threshold)
-        self.state: GlobalTrackState | None = None
+        self.states: list[GlobalTrackState] = []  # one per target, in the order of the boxes
+
+    @property
+    def state(self) -> GlobalTrackState | None:
+        """The single target's state (None before ``initialize`` or with several targets)."""
+        return self.states[0] if len(self.states) == 1 else None
+
+    # -- one target ------------------------------------------------------------------------------
+    def _initialize(self, frame: np.ndarray, box: Box) -> None:
+        self._encode_targets(frame, [box])
+
+    def _track(self, frame: np.ndarray) -> Prediction:
+        if len(self.states) != 1:
+            raise LongtrackError(f"track() follows one target; {len(self.states)} were given to "
+                                 "initialize_many(), use track_many()")
+        return self._track_targets(frame)[0]
+
+    # -- several targets in one pass -------------------------------------------------------------
+    def initialize_many(self, frame: np.ndarray, boxes: Sequence[Sequence[float]]) -> None:
+        """Start one target per box on ``frame`` (each box checked as ``initialize`` checks it)."""
+        frame = as_rgb(frame)
+        checked = [validate_box(box, frame.shape) for box in target_boxes(boxes)]
+        self.image_size = (frame.shape[1], frame.shape[0])
+        self.frame_index = 0
+        with errors_named(self.name, 0):
+            self._encode_targets(frame, checked)
+
+    def track_many(self, frame: np.ndarray) -> list[Prediction]:
+        """One ``Prediction`` per target, in the order of the boxes: one backbone pass for all."""
+        if not self.states:
+            raise LongtrackError(f"{self.name}: track_many() called before initialize_many()")
+        self.frame_index += 1
+        frame = as_rgb(frame)
+        with errors_named(self.name, self.frame_index):
+            return self._track_targets(frame)
 
     @torch.inference_mode()
-    def _initialize(self, frame: np.ndarray, box: Box) -> None:
+    def _encode_targets(self, frame: np.ndarray, boxes: Sequence[Box]) -> None:
         prepared = prepare_image(frame, self.config, self.device)
         feats = self.model.extract_features(prepared.tensor)
-        corners = torch.as_tensor(xywh_to_xyxy(box) * prepared.scale_factor, dtype=torch.float32)
-        rois = torch.cat([torch.zeros(1), corners]).view(1, 5).to(self.device)
-        self.state = GlobalTrackState(query=self.model.encode_query(feats, rois), box=tuple(box))
+        corners = torch.as_tensor(np.stack([xywh_to_xyxy(box) for box in boxes]) * prepared.scale_factor,
+                                  dtype=torch.float32)
+        rois = torch.cat([corners.new_zeros((len(boxes), 1)), corners], dim=1).to(self.device)
+        queries = self.model.encode_query(feats, rois)
+        if len(boxes) == 1:
+            self.states = [GlobalTrackState(query=queries, box=tuple(boxes[0]))]
+        else:
+            self.states = [GlobalTrackState(query=queries.select(torch.tensor([i], device=self.device)),
+                                            box=tuple(box)) for i, box in enumerate(boxes)]
 
     @torch.inference_mode()
-    def _track(self, frame: np.ndarray) -> Prediction:
-        state = self.state
+    def _track_targets(self, frame: np.ndarray) -> list[Prediction]:
+        image = prepare_image(frame, self.config, self.device)
+        feats = self.model.extract_features(image.tensor)
+        return [self._follow(state, self.top_detection(feats, image, state.query)) for state in self.states]
+
+    def _follow(self, state: GlobalTrackState, found: tuple[np.ndarray | None, float]) -> Prediction:
         state.frame_index += 1
-        corners, score = self.search(prepare_image(frame, self.config, self.device), state.query)
+        corners, score = found
         if corners is None:  # no proposal scored above the threshold: keep the last box
             state.score = 0.0
             return Prediction(state.box, 0.0, False)
         state.box, state.score = xyxy_to_xywh(corners), score
         return Prediction(state.box, score, score >= self.presence_threshold)
 
+    # -- search ----------------------------------------------------------------------------------
     @torch.inference_mode()
     def search(self, image: PreparedImage, query: QueryEncoding) -> tuple[np.ndarray | None, float]:
         """The top-1 detection of ``query`` in a prepared frame: inclusive xyxy corners in frame
         pixels and its object probability, or ``(None, 0.0)`` when nothing scores above
         ``test_rcnn.score_thr`` or the network produced non-finite numbers."""
-        feats = self.model.extract_features(image.tensor)
+        return self.top_detection(self.model.extract_features(image.tensor), image, query)
+
+    @torch.inference_mode()
+    def top_detection(self, feats, image: PreparedImage, query: QueryEncoding) -> tuple[np.ndarray | None, float]:
+        """:meth:`search` on the frame's features already extracted (shared by all targets)."""
         out = self.model.detect(feats, query, image.img_shape, image.scale_factor, with_nms=False)
         scores = out["scores"].float()
         if scores.numel() == 0:
