@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from longtrack.api import Prediction
-from longtrack.cli import main
 from longtrack.drawing import ABSENT_COLOR, TARGET_COLORS, draw_targets
 from longtrack.predictions_io import read_predictions_csv
 from longtrack.video import VideoWriter, open_source
+from cli_helpers import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +30,6 @@ def clip(tmp_path_factory):
             frame[30:54, 20 + 2 * i:44 + 2 * i] = texture
             writer.write(frame)
     return path
-
-
-def run_cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def assert_one_line_error(code, err, *fragments):

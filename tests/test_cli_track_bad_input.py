@@ -9,11 +9,11 @@ import pytest
 
 from longtrack import registry
 from longtrack.api import Prediction
-from longtrack.cli import main
 from longtrack.errors import LongtrackError
 from longtrack.predictions_io import read_predictions_csv
 from longtrack.trackers.opencv_trackers import KCFTracker
 from longtrack.video import VideoWriter, open_source
+from cli_helpers import run_cli, one_line
 
 DECLARED = 110
 
@@ -52,18 +52,6 @@ def clip(tmp_path_factory):
             frame[30:54, 20 + 2 * i:44 + 2 * i] = 200
             writer.write(frame)
     return path
-
-
-def run_cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("longtrack: error: "), err
-    return lines[0]
 
 
 def test_a_truncated_video_is_an_error_unless_accepted(cut_video, tmp_path, capsys):

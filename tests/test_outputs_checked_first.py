@@ -8,29 +8,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from longtrack.cli import main
 from longtrack.datasets import load_dataset
 from longtrack.evaluation.runner import run_tracker_on_dataset
 from longtrack.fileio import check_writable
 from longtrack.synth import make_sequence, write_lasot
 from longtrack.video import VideoWriter
+from cli_helpers import run_cli, one_line
 
 REPO = Path(__file__).resolve().parent.parent
 # A folder no process can create files in, root included (to whom os.access says yes).
 UNWRITABLE = Path("/proc")
 needs_proc = pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
-
-
-def run_cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("longtrack: error: "), err
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
