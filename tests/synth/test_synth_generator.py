@@ -9,8 +9,7 @@ import pytest
 
 from longtrack.errors import LongtrackError
 from longtrack.synth import PRESETS, SPLITS, SynthSource, iter_sequences, make_sequence
-from longtrack.synth import render as render_module
-from longtrack.synth.planner import ObjectPlan
+from target_alone import target_alone_frames
 
 MINI = dict(preset="mini", split="test")
 
@@ -142,30 +141,11 @@ def test_objects_hold_every_instance_target_first():
     assert {o.role for o in objects} >= {"target", "distractor", "other"}
 
 
-def _alpha_only(levels):
-    out = []
-    for level in levels:
-        white = level.copy()
-        white[:, :, :3] = level[:, :, 3:4]
-        out.append(white)
-    return out
-
-
 @pytest.mark.parametrize("index", [0, 5, 6, 7])
 def test_rendered_target_matches_its_box(index):
     """Draw only the target, white on black: its pixels fill the ground-truth box to ~1 px."""
     seq = make_sequence(**MINI, index=index)
-    plan = seq.plan
-    target: ObjectPlan = plan.objects[0]
-    assets = render_module.build_assets(plan)
-    assets.sprites[0] = _alpha_only(assets.sprites[0])
-    assets.drift_sprites.pop(0, None)
-    target.drift_weight = None
-    hull = target.appearance.shape.hull()
-    clear = np.nonzero(~seq.absent & (seq._visibility[0].visible_fraction == 1.0))[0]
-    for i in clear[:: max(len(clear) // 12, 1)]:
-        frame = np.zeros((seq.height, seq.width, 3), np.uint8)
-        render_module._draw_object(frame, plan, assets, target, int(i), hull, np.zeros((len(seq), 2)))
+    for i, frame in target_alone_frames(seq, samples=12):
         x, y, w, h = seq.boxes[i]
         ys, xs = np.nonzero(frame[:, :, 0] > 16)  # pixels the outline covers in part (tips included)
         assert abs(xs.min() - x) <= 1.5 and abs(xs.max() + 1 - (x + w)) <= 1.5

@@ -14,6 +14,7 @@ from longtrack.synth import SynthSource, make_sequence, write_lasot
 from longtrack.synth import render as render_module
 from longtrack.synth.real_source import DEFAULT_ROOT, load_source_index
 from longtrack.video import read_image
+from target_alone import target_alone_frames
 
 SMALL = dict(preset="lt-real", split="test", size=(240, 180), num_frames=420)
 
@@ -146,27 +147,10 @@ def test_frames_hold_the_source_pixels():
     assert _correlation(expected, canvas) > 0.9  # all but the inpainted object
 
 
-def _alpha_only(levels):
-    out = []
-    for level in levels:
-        white = level.copy()
-        white[:, :, :3] = level[:, :, 3:4]
-        out.append(white)
-    return out
-
-
 def test_ground_truth_box_is_the_drawn_cut_out():
     """Draw only the target's alpha: what is drawn reaches the box's edges and never leaves it."""
     seq = make_sequence(**SMALL, index=1)
-    plan, target = seq.plan, seq.plan.objects[0]
-    assets = render_module.build_assets(plan)
-    assets.sprites[0] = _alpha_only(assets.sprites[0])
-    target.drift_weight = None
-    hull = target.appearance.shape.hull()
-    clear = np.nonzero(~seq.absent & (seq._visibility[0].visible_fraction == 1.0))[0]
-    for i in clear[:: max(len(clear) // 10, 1)]:
-        frame = np.zeros((seq.height, seq.width, 3), np.uint8)
-        render_module._draw_object(frame, plan, assets, target, int(i), hull, np.zeros((len(seq), 2)))
+    for i, frame in target_alone_frames(seq, samples=10):
         x, y, w, h = seq.boxes[i]
         ys, xs = np.nonzero(frame[:, :, 0] > 0)  # the feathered edge fades to 0 on the outline
         assert abs(xs.min() - x) <= 1.5 and abs(xs.max() + 1 - (x + w)) <= 1.5
