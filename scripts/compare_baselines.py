@@ -20,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 import longtrack
-from longtrack.api import Prediction
+from longtrack.contract import Prediction
 from longtrack.evaluation.ope import ope_scores
 from longtrack.evaluation.oxuva import presence_counts, quality_metrics, sum_counts
 from longtrack.evaluation.redetection import reappearances, summarize

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import longtrack
-from longtrack.api import BaseTracker, Prediction, as_rgb, validate_box
+from longtrack.contract import BaseTracker, Prediction, as_rgb, validate_box
 from longtrack.errors import LongtrackError
 
 

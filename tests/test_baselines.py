@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import longtrack
-from longtrack.api import Prediction
+from longtrack.contract import Prediction
 from longtrack.boxes import iou
 from longtrack.errors import LongtrackError
 from longtrack.synth import make_sequence

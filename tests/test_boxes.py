@@ -11,6 +11,22 @@ def test_conversions_hand_computed():
     assert boxes.convert([25, 40, 30, 40], "cxcywh", "xyxy").tolist() == [10, 20, 40, 60]
 
 
+def test_inclusive_corners_count_both_end_pixels():
+    # mmdetection v1: a 30-pixel-wide box starting at x=10 covers pixels 10 .. 39.
+    assert boxes.xywh_to_inclusive_xyxy([10.0, 20.0, 30.0, 15.0]).tolist() == [10, 20, 39, 34]
+    assert boxes.inclusive_xyxy_to_xywh([10.0, 20.0, 39.0, 34.0]).tolist() == [10, 20, 30, 15]
+    rng = np.random.default_rng(2)
+    b = rng.uniform(0, 100, size=(5, 4))
+    np.testing.assert_allclose(boxes.inclusive_xyxy_to_xywh(boxes.xywh_to_inclusive_xyxy(b)), b, atol=1e-12)
+    # The continuous convention differs by exactly one pixel in x2 and y2.
+    np.testing.assert_allclose(boxes.xywh_to_xyxy(b) - boxes.xywh_to_inclusive_xyxy(b), [[0, 0, 1, 1]] * 5)
+
+
+def test_with_min_side_raises_only_small_sides():
+    out = boxes.with_min_side([[5, 6, 0.25, 30], [1, 2, 3, 4], [7, 8, -2, 0]], 1.0)
+    assert out.tolist() == [[5, 6, 1, 30], [1, 2, 3, 4], [7, 8, 1, 1]]
+
+
 @pytest.mark.parametrize("src", ["xywh", "xyxy", "cxcywh"])
 @pytest.mark.parametrize("dst", ["xywh", "xyxy", "cxcywh"])
 def test_round_trip_any_format(src, dst):

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from longtrack.api import Prediction
+from longtrack.contract import Prediction
 from longtrack.drawing import ABSENT_COLOR, TARGET_COLORS, draw_targets
 from longtrack.predictions_io import read_predictions_csv
 from longtrack.video import VideoWriter, open_source

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from longtrack import registry
-from longtrack.api import Prediction
+from longtrack.contract import Prediction
 from longtrack.errors import LongtrackError
 from longtrack.predictions_io import read_predictions_csv
 from longtrack.trackers.opencv_trackers import KCFTracker

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import longtrack
-from longtrack.api import Prediction
+from longtrack.contract import Prediction
 from longtrack.registry import get_tracker_spec, tracker_names
 from longtrack.synth import make_sequence
 

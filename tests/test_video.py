@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from longtrack.api import Prediction
+from longtrack.contract import Prediction
 from longtrack.errors import LongtrackError
 from longtrack.predictions_io import read_predictions_csv, write_predictions_csv
 from longtrack.video import (ABSENT_COLOR, PRED_COLOR, ImageFolderSource, VideoFileSource, VideoWriter,

@@ -5,9 +5,9 @@ gets the same training budget (``--steps``), so the comparison is between archit
 between amounts of training. The inference-time ablations (OSDet online, memory length L) need
 no config: ``longtrack eval --option temporal_transfer=false`` / ``--option memory_length=L``.
 
-    python experiments/gtelt/ablation_configs.py --steps 800 --out /tmp/gtelt/ablation-configs \
+    python experiments/gtelt/ablation_configs.py --steps 800 --out runs/gtelt-ablation/configs \
         [--variants base osdet egt sgt n5 n20] [--num-workers 2] [--seed 1] [--init-from CKPT [--fresh PREFIX ...]]
-    longtrack train /tmp/gtelt/ablation-configs/gtelt-egt.yaml --out runs/gtelt-ablation/egt
+    longtrack train runs/gtelt-ablation/configs/gtelt-egt.yaml --out runs/gtelt-ablation/egt
 
 ``--init-from`` (a weights file or checkpoint of the base recipe) makes every variant a fine-tuning
 of one common trained model: each variant's model starts with every tensor of that file whose

@@ -1,6 +1,6 @@
 """Checks of TANet's training path (``method: tanet``) that fit in a few CPU-minutes.
 
-    OMP_NUM_THREADS=1 python experiments/tanet/training_check.py overlay --out /tmp/tanet_samples.png
+    OMP_NUM_THREADS=1 python experiments/tanet/training_check.py overlay --out tanet_samples.png
     OMP_NUM_THREADS=1 python experiments/tanet/training_check.py overfit --samples 8 --steps 150
     OMP_NUM_THREADS=1 python experiments/tanet/training_check.py score --weights src/longtrack/weights/tanet-synth.pt
     OMP_NUM_THREADS=1 python experiments/tanet/training_check.py continue --checkpoint RUN/checkpoint.pt --steps 240
@@ -267,7 +267,7 @@ def main() -> None:
     parser.add_argument("--config", default="configs/tanet-synth.yaml")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("overlay")
-    p.add_argument("--out", default="/tmp/tanet_samples.png")
+    p.add_argument("--out", default="tanet_samples.png")
     p.add_argument("--samples", type=int, default=8)
     p.add_argument("--first", type=int, default=0, help="index of the first sample of the stream")
     p = sub.add_parser("overfit")

@@ -4,7 +4,9 @@ Formats (always x before y):
 
 * ``xywh``   -- top-left corner and size, the library's public format;
 * ``xyxy``   -- top-left and bottom-right corners (continuous coordinates, x2 = x + w);
-* ``cxcywh`` -- centre and size.
+* ``cxcywh`` -- centre and size;
+* inclusive ``xyxy`` -- the corners of mmdetection v1 (GlobalTrack's code): pixels ``x1 .. x2``
+  both counted, so ``x2 = x + w - 1`` (``xywh_to_inclusive_xyxy``, ``inclusive_xyxy_to_xywh``).
 
 Every function accepts an array of shape ``(..., 4)`` (a single box is ``(4,)``) and
 returns float64 arrays of the matching shape. Torch versions for models live in
@@ -23,6 +25,9 @@ __all__ = [
     "xyxy_to_xywh",
     "xywh_to_cxcywh",
     "cxcywh_to_xywh",
+    "xywh_to_inclusive_xyxy",
+    "inclusive_xyxy_to_xywh",
+    "with_min_side",
     "area",
     "iou",
     "pairwise_iou",
@@ -63,6 +68,19 @@ def xywh_to_cxcywh(boxes) -> np.ndarray:
 def cxcywh_to_xywh(boxes) -> np.ndarray:
     b = _as_boxes(boxes)
     return np.concatenate([b[..., :2] - b[..., 2:] / 2.0, b[..., 2:]], axis=-1)
+
+
+def xywh_to_inclusive_xyxy(boxes) -> np.ndarray:
+    """xywh -> inclusive-pixel corners ``(x, y, x + w - 1, y + h - 1)`` (a box of width w spans
+    x2 - x1 + 1 = w pixels), the convention of the authors' mmdetection v1 in GlobalTrack."""
+    b = _as_boxes(boxes)
+    return np.concatenate([b[..., :2], b[..., :2] + b[..., 2:] - 1], axis=-1)
+
+
+def inclusive_xyxy_to_xywh(boxes) -> np.ndarray:
+    """The inverse of ``xywh_to_inclusive_xyxy``: ``(x1, y1, x2 - x1 + 1, y2 - y1 + 1)``."""
+    b = _as_boxes(boxes)
+    return np.concatenate([b[..., :2], b[..., 2:] - b[..., :2] + 1], axis=-1)
 
 
 _TO_XYWH = {
@@ -130,3 +148,9 @@ def is_valid(boxes_xywh) -> np.ndarray:
     """True where a box is finite with positive width and height."""
     b = _as_boxes(boxes_xywh)
     return np.all(np.isfinite(b), axis=-1) & (b[..., 2] > 0) & (b[..., 3] > 0)
+
+
+def with_min_side(boxes_xywh, min_side: float) -> np.ndarray:
+    """xywh boxes with width and height raised to at least ``min_side``, top-left corner kept."""
+    b = _as_boxes(boxes_xywh)
+    return np.concatenate([b[..., :2], np.maximum(b[..., 2:], min_side)], axis=-1)

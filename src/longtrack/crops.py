@@ -8,6 +8,9 @@ resize are one affine warp, so a huge crop never allocates the padded full-size 
 
 Coordinates are continuous pixel-edge coordinates (pixel ``i`` covers ``[i, i + 1)``), so the
 frame-to-crop mapping is ``crop = (frame - corner) * scale`` and its inverse is exact.
+
+``crop_around_ostrack`` is OSTrack's ``sample_target`` itself (cut, zero-pad, then ``cv2.resize``),
+for networks trained on its pixels: the authors' converted checkpoints.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import numpy as np
 
 from .errors import LongtrackError
 
-__all__ = ["CropTransform", "crop_around", "crop_region"]
+__all__ = ["CropTransform", "crop_around", "crop_around_ostrack", "crop_region"]
 
 
 @dataclass(frozen=True)
@@ -120,3 +123,29 @@ def crop_around(frame: np.ndarray, box_xywh, factor: float, output_size: int,
                            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                            borderMode=cv2.BORDER_CONSTANT, borderValue=border)
     return patch, transform
+
+
+def crop_around_ostrack(frame: np.ndarray, box_xywh, factor: float, output_size: int) -> tuple[np.ndarray, CropTransform]:
+    """OSTrack's (and ProContEXT's) ``sample_target``, step for step: the same square as
+    ``crop_region``, cut from the frame, zero-padded with ``cv2.copyMakeBorder``, then resized
+    with ``cv2.resize`` (bilinear). Its padding arithmetic is kept: a crop that reaches the right
+    (bottom) edge is padded by one column (row) more than it leaves the frame by, so the frame's
+    last column (row) is then replaced by zeros. Where their slice would be empty or wrap around
+    (a crop wholly outside the frame; their ``clip_box`` never lets that happen) the patch is all zeros.
+
+    Returns ``(patch, transform)`` as ``crop_around``; memory is that of the full-size padded crop.
+    """
+    if frame.ndim != 3 or frame.shape[2] != 3:
+        raise LongtrackError(f"crop_around_ostrack needs an HxWx3 frame, got shape {frame.shape}")
+    height, width = frame.shape[:2]
+    transform = crop_region(box_xywh, factor, output_size, (width, height))
+    side, x1, y1 = int(transform.side), int(transform.x0), int(transform.y0)
+    x2, y2 = x1 + side, y1 + side
+    x1_pad, y1_pad = max(0, -x1), max(0, -y1)
+    x2_pad, y2_pad = max(x2 - width + 1, 0), max(y2 - height + 1, 0)  # the authors' "+ 1"
+    rows, cols = (y1 + y1_pad, y2 - y2_pad), (x1 + x1_pad, x2 - x2_pad)
+    if rows[1] <= rows[0] or cols[1] <= cols[0]:  # starts are >= 0; a stop below them is no overlap
+        return np.zeros((output_size, output_size, 3), np.uint8), transform
+    cut = frame[rows[0]:rows[1], cols[0]:cols[1]]
+    padded = cv2.copyMakeBorder(cut, y1_pad, y2_pad, x1_pad, x2_pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+    return cv2.resize(padded, (output_size, output_size)), transform

@@ -8,7 +8,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from .api import Prediction, as_rgb
+from .contract import Prediction, as_rgb
 
 # Colours (RGB) of the annotations.
 PRED_COLOR = (0, 230, 0)

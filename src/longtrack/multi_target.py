@@ -12,7 +12,7 @@ from typing import Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from .api import Prediction, Tracker
+from .contract import Prediction, Tracker
 from .errors import LongtrackError
 
 __all__ = ["MultiTargetTracker", "SeparateTrackers", "as_multi_target", "create_multi", "target_boxes"]

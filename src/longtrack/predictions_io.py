@@ -11,7 +11,7 @@ import math
 import os
 from typing import Iterable, Sequence, TextIO
 
-from .api import Prediction
+from .contract import Prediction
 from .errors import LongtrackError
 from .fileio import atomic_open
 

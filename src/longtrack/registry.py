@@ -60,6 +60,11 @@ BUILTIN_TRACKERS = [
     TrackerSpec("gtelt", "longtrack.trackers.gtelt:GTELTTracker", "Zhou et al., Global Tracking via Ensemble of Local Trackers, CVPR 2022", default_weights="gtelt-synth.pt", needs_weights=True),
 ]
 
+# The local tracker a wrapper named without one wraps (``create("tanet")`` = ``tanet:csrt``):
+# csrt is the best weights-free local tracker on real video (docs/benchmark-real.md; nanotrack,
+# better, needs ONNX files that longtrack does not ship), see docs/methods/tanet.md.
+DEFAULT_LOCAL_TRACKERS = {"tanet": "csrt"}
+
 _REGISTRY: dict[str, TrackerSpec] = {}
 
 
@@ -80,6 +85,10 @@ def get_tracker_spec(name: str) -> TrackerSpec:
     if name in _REGISTRY:
         return _REGISTRY[name]
     wrapper, sep, inner = name.partition(":")
+    if not sep and name in DEFAULT_LOCAL_TRACKERS and f"{name}:*" in _REGISTRY:  # bare "tanet"
+        spec = get_tracker_spec(f"{name}:{DEFAULT_LOCAL_TRACKERS[name]}")
+        return TrackerSpec(name, spec.factory, spec.paper, spec.default_weights, spec.needs_weights,
+                           spec.options, spec.random_init)
     if sep and f"{wrapper}:*" in _REGISTRY:  # wrappers such as tanet:<local tracker>
         base = _REGISTRY[f"{wrapper}:*"]
         get_tracker_spec(inner)  # the wrapped tracker must exist

@@ -2,7 +2,7 @@
 
 Every source streams: one decoded frame is alive at a time, however long the video (TLP
 videos run to tens of thousands of frames). Frames are ``H x W x 3`` uint8 RGB arrays;
-grayscale and RGBA inputs are converted (``api.as_rgb``), never rejected.
+grayscale and RGBA inputs are converted (``contract.as_rgb``), never rejected.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from .api import as_rgb
+from .contract import as_rgb
 from .drawing import ABSENT_COLOR, GT_COLOR, PRED_COLOR, TEXT_COLOR, draw_prediction  # noqa: F401 (re-exported)
 from .errors import LongtrackError
 from .fileio import atomic_path

@@ -48,7 +48,8 @@ def test_paper_size_runs_at_the_paper_input_size():
 
 
 def test_configs_are_the_paper_and_small_presets():
-    for name, preset in (("dmtrack-synth.yaml", DMTrackConfig.small()), ("dmtrack-paper.yaml", DMTrackConfig.paper())):
+    for name, preset in (("dmtrack-synth.yaml", DMTrackConfig.small()), ("dmtrack-paper.yaml", DMTrackConfig.paper()),
+                         ("dmtrack-real.yaml", DMTrackConfig.real())):
         section = yaml.safe_load((REPO / "configs" / name).read_text())["model"]
         assert DMTrackConfig.from_dict(section) == preset, name
 

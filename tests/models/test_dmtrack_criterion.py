@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from longtrack.train.criteria.dmtrack import DMTrackCriterion, centerness_target, fcos_targets
+from longtrack.train.criteria.dmtrack import (CONTRAST_SCALE, DMTrackCriterion, centerness_target, fcos_targets,
+                                              reid_contrast_loss)
 
 
 def test_positives_need_the_centre_region_and_the_level_range():
@@ -72,3 +73,37 @@ def test_no_positive_gives_zero_box_losses_that_keep_the_graph():
     assert losses["loss_bbox"].item() == 0.0 and losses["loss_centerness"].item() == 0.0
     losses["loss"].backward()
     assert out["bbox_pred"].grad is not None
+
+
+def test_reid_contrast_on_hand_computed_cases():
+    eye = torch.eye(3)
+    # Distinct identities, each query equal to its own search vector and orthogonal to the others:
+    # row loss = log(e^s + 2) - s.
+    expected = math.log(math.exp(CONTRAST_SCALE) + 2) - CONTRAST_SCALE
+    # (float32 logsumexp near s = 10 is exact to ~1e-6: absolute tolerances)
+    assert float(reid_contrast_loss(eye, eye, torch.tensor([1, 2, 3]))) == pytest.approx(expected, abs=2e-6)
+    # A look-alike (search vector of query 1 equal to query 0's) is as close as the target: log 2 for row 0.
+    search = eye.clone()
+    search[1] = eye[0]
+    row0 = math.log(2 * math.exp(CONTRAST_SCALE) + 1) - CONTRAST_SCALE
+    row1 = math.log(3.0)  # query 1 is orthogonal to every search vector, its own included: chance
+    row2 = expected
+    got = float(reid_contrast_loss(eye, search, torch.tensor([1, 2, 3])))
+    assert got == pytest.approx((row0 + row1 + row2) / 3, abs=2e-6)
+    # Two pairs of one video share an identity: both search vectors are positives of both queries.
+    shared = float(reid_contrast_loss(eye[:2], eye[:2], torch.tensor([5, 5])))
+    assert shared == pytest.approx(0.0, abs=1e-6)
+
+
+def test_contrast_joins_the_reid_loss_with_its_weight():
+    out = hand_case()
+    vectors = torch.eye(2)
+    # Each query's own search vector orthogonal to it, the other identity's equal to it: a loss near s.
+    out.update({"reid_query_vectors": vectors, "reid_search_vectors": vectors.flip(0), "query_ids": torch.tensor([0, 1])})
+    plain = DMTrackCriterion(uncertainty=False)(dict(out), {})
+    weighted = DMTrackCriterion(uncertainty=False, reid_contrast_weight=0.5)(dict(out), {})
+    assert "loss_reid_contrast" not in plain
+    contrast = math.log(math.exp(CONTRAST_SCALE) + 1)
+    assert float(weighted["loss_reid_contrast"]) == pytest.approx(contrast, rel=1e-6)
+    assert float(weighted["loss_reid"] - plain["loss_reid"]) == pytest.approx(0.5 * contrast, rel=1e-5)
+    assert float(weighted["loss"] - plain["loss"]) == pytest.approx(0.5 * contrast, rel=1e-5)

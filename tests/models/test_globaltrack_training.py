@@ -8,7 +8,8 @@ import torch
 
 from longtrack.errors import LongtrackError
 from longtrack.train import config_from_dict, train
-from longtrack.train.methods.globaltrack import unpadded_shapes, xywh_to_inclusive_xyxy
+from longtrack.ops import box_xywh_to_inclusive_xyxy
+from longtrack.train.methods.globaltrack import unpadded_shapes
 from longtrack.trackers.globaltrack import GlobalTrackTracker
 
 
@@ -31,7 +32,7 @@ def tiny_config(**data_changes) -> dict:
 
 def test_box_and_shape_helpers():
     boxes = torch.tensor([[10.0, 20.0, 30.0, 15.0]])
-    assert xywh_to_inclusive_xyxy(boxes).tolist() == [[10.0, 20.0, 39.0, 34.0]]
+    assert box_xywh_to_inclusive_xyxy(boxes).tolist() == [[10.0, 20.0, 39.0, 34.0]]
     masks = torch.ones(1, 8, 10, dtype=torch.bool)
     masks[0, :6, :9] = False
     assert unpadded_shapes(masks).tolist() == [[6, 9]]

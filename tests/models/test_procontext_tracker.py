@@ -1,5 +1,6 @@
-"""ProContEXT online: the authors' post-processing and end-to-end step reproduced, the template
-update rule, a synthetic clip where the target leaves and re-enters, weights round trip."""
+"""ProContEXT online: the authors' post-processing and end-to-end step reproduced (a file written
+by ``longtrack convert``, hence their crops), the template update rule, a synthetic clip where the
+target leaves and re-enters, weights round trip."""
 import math
 import warnings
 
@@ -9,7 +10,7 @@ import torch
 
 import longtrack
 from longtrack.checkpoint import save_weights
-from longtrack.convert.procontext import convert
+from longtrack.crops import crop_around, crop_around_ostrack
 from longtrack.errors import LongtrackError
 from longtrack.models.center_head import hann_window
 from longtrack.models.procontext import ProContEXT, ProContEXTConfig
@@ -30,11 +31,20 @@ def case(shared_dir):
 
 
 @pytest.fixture(scope="module")
-def fixture_tracker(case, tmp_path_factory):
-    config, state = convert(case[0], {"num_heads": 4})
+def converted_weights(shared_dir, tmp_path_factory):
+    """The fixture's checkpoint through ``longtrack convert``, as a user converts the authors' file."""
+    from longtrack.cli import main
+
+    source = shared_dir / "fixtures" / "official" / "procontext" / "case1" / "state_dict.pt"
     path = tmp_path_factory.mktemp("weights") / "fixture.pt"
-    save_weights(path, method="procontext", config={"model": config}, state_dict=state)
-    return ProContEXTTracker(weights=str(path))
+    assert main(["convert", "--method", "procontext", "--official", str(source), "--out", str(path),
+                 "--set", "num_heads=4"]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def fixture_tracker(converted_weights):
+    return ProContEXTTracker(weights=str(converted_weights))
 
 
 def test_hann_window_matches_the_authors(case):
@@ -63,18 +73,48 @@ def test_end_to_end_step_on_the_authors_crops(case, fixture_tracker):
     assert relative_error(box, ref["e2e_target_bbox_xywh"]) < 1e-4
 
 
-def test_end_to_end_with_our_crops(case, fixture_tracker):
-    # Our crops (longtrack.crops: one affine warp) differ from the authors' cv2 crop + resize by a
-    # few grey levels at sub-pixel sample positions and the padded border, so the box agrees to a
-    # fraction of a pixel rather than to float precision.
+def test_end_to_end_reproduces_the_authors_tracker(case, fixture_tracker):
+    # initialize + track on the authors' frames: converted weights crop as their sample_target
+    # does, so the network sees their exact pixels and the box is theirs to float precision.
     _, inputs, ref = case
+    assert fixture_tracker.crop == "authors"
     fixture_tracker.initialize(inputs["e2e_frame0"].numpy(), inputs["e2e_init_bbox_xywh"].tolist())
-    assert (fixture_tracker.state.templates[0] - ref["e2e_templates"][:, 0]).abs().mean() < 0.01
-    pred = fixture_tracker.track(inputs["e2e_frame1"].numpy())
-    gap = np.abs(np.array(pred.box) - ref["e2e_target_bbox_xywh"].numpy()).max()
-    print(f"\nend-to-end with longtrack crops: box differs from the authors' by at most {gap:.3f} px")
-    assert gap < 1.0
+    torch.testing.assert_close(fixture_tracker.state.templates[0], ref["e2e_templates"][:, 0], rtol=0, atol=1e-6)
+    searches = []
+    forward = fixture_tracker.model.forward
+    fixture_tracker.model.forward = lambda templates, search, **k: searches.append(search) or forward(
+        templates, search, **k)
+    try:
+        pred = fixture_tracker.track(inputs["e2e_frame1"].numpy())
+    finally:
+        del fixture_tracker.model.forward
+    torch.testing.assert_close(searches[0], ref["e2e_search"], rtol=0, atol=1e-6)
+    error = relative_error(pred.box, ref["e2e_target_bbox_xywh"])
+    print(f"\nend-to-end with crop='authors': box relative error {error:.1e}")
+    assert error < 1e-4
     assert pred.present and 0.0 <= pred.score <= 1.0
+
+
+def test_exact_crops_are_an_option_and_our_weights_default_to_them(case, converted_weights, tmp_path):
+    # crop="exact" (one affine warp, no lost edge row/column) differs from the authors' cut + pad +
+    # cv2.resize by a few grey levels, so the box agrees to a fraction of a pixel only.
+    _, inputs, ref = case
+    tracker = ProContEXTTracker(weights=str(converted_weights), crop="exact")
+    tracker.initialize(inputs["e2e_frame0"].numpy(), inputs["e2e_init_bbox_xywh"].tolist())
+    assert (tracker.state.templates[0] - ref["e2e_templates"][:, 0]).abs().mean() < 0.01
+    pred = tracker.track(inputs["e2e_frame1"].numpy())
+    gap = np.abs(np.array(pred.box) - ref["e2e_target_bbox_xywh"].numpy()).max()
+    frame, init = inputs["e2e_frame0"].numpy(), inputs["e2e_init_bbox_xywh"].tolist()
+    grey = np.abs(crop_around(frame, init, 2.0, 192, pad_value=0)[0].astype(int)
+                  - crop_around_ostrack(frame, init, 2.0, 192)[0].astype(int))
+    print(f"\ncrop='exact' vs 'authors' on frame 0, factor 2.0: max {grey.max()} grey levels, mean {grey.mean():.2f}; "
+          f"end-to-end box differs from the authors' by at most {gap:.3f} px")
+    assert 0.0 < gap < 1.0
+    path, _ = small_weights(tmp_path)
+    assert ProContEXTTracker(weights=str(path)).crop == "exact"
+    assert ProContEXTTracker(weights=str(path), crop="authors").crop == "authors"
+    with pytest.raises(LongtrackError, match="crop must be one of"):
+        ProContEXTTracker(weights=str(path), crop="opencv")
 
 
 def test_map_back_and_clip():

@@ -11,6 +11,7 @@ from longtrack import boxes as nboxes
 from longtrack.ops import (
     box_area,
     box_convert,
+    box_xywh_to_inclusive_xyxy,
     box_iou,
     box_iou_elementwise,
     generalized_box_iou,
@@ -30,6 +31,11 @@ def test_convert_matches_numpy(src, dst):
     data = nboxes.convert(XYWH, "xywh", src)
     ours = box_convert(torch.from_numpy(data), src, dst)
     np.testing.assert_allclose(ours.numpy(), nboxes.convert(data, src, dst), rtol=0, atol=1e-12)
+
+
+def test_inclusive_corners_match_numpy():
+    ours = box_xywh_to_inclusive_xyxy(torch.from_numpy(XYWH))
+    np.testing.assert_array_equal(ours.numpy(), nboxes.xywh_to_inclusive_xyxy(XYWH))
 
 
 def test_iou_matches_numpy_pairwise_and_elementwise():

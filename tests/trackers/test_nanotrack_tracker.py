@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import longtrack
-from longtrack.api import Prediction
+from longtrack.contract import Prediction
 from longtrack.boxes import iou
 from longtrack.cli import main
 from longtrack.datasets import load_dataset

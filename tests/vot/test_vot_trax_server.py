@@ -13,7 +13,7 @@ from trax.client import Client
 from trax.image import FileImage
 
 import longtrack
-from longtrack.api import Prediction
+from longtrack.contract import Prediction
 from longtrack.errors import LongtrackError
 from longtrack.synth import iter_sequences, write_lasot
 from longtrack.datasets import load_dataset

@@ -60,7 +60,7 @@ def _load_official(path: Path) -> object:
 
 def run(args) -> int:
     from ..checkpoint import save_weights
-    from ..convert import get_converter, unwrap_official
+    from ..convert import CONVERTED_TRACKER_CONFIG, get_converter, unwrap_official
     from ..fileio import check_writable
 
     official_path = Path(args.official)
@@ -68,7 +68,10 @@ def run(args) -> int:
     overrides = _parse_overrides(args.overrides)
     official = unwrap_official(_load_official(official_path))
     model_config, state_dict = get_converter(args.method)(official, overrides)
-    save_weights(out, method=args.method, config={"model": model_config}, state_dict=state_dict,
+    config = {"model": model_config}
+    if args.method in CONVERTED_TRACKER_CONFIG:
+        config["tracker"] = dict(CONVERTED_TRACKER_CONFIG[args.method])
+    save_weights(out, method=args.method, config=config, state_dict=state_dict,
                  source={"official_file": official_path.name, "sha256": sha256_of(official_path),
                          "overrides": overrides})
     count = sum(v.numel() for k, v in state_dict.items() if not k.endswith("num_batches_tracked"))

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from ..api import Prediction
+    from ..contract import Prediction
     from ..errors import LongtrackError
     from ..fileio import check_writable
     from ..predictions_io import write_predictions_csv

@@ -10,8 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-HELP = "track a box through a video file, an image folder or a camera"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..trackers import DEFAULT_TRACKER
@@ -39,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_box(text: str) -> tuple[float, float, float, float]:
     """``"X,Y,W,H"`` -> four floats, checked (finite, positive size); LongtrackError otherwise."""
-    from ..api import validate_box
+    from ..contract import validate_box
     from ..errors import LongtrackError
 
     parts = [p.strip() for p in str(text).replace(" ", ",").split(",") if p.strip()]
@@ -65,7 +63,7 @@ def check_outputs(*paths: str | None) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..api import initial_box
+    from ..contract import initial_box
     from ..errors import LongtrackError
     from ..multi_target import as_multi_target
     from ..predictions_io import (write_predictions, write_predictions_csv, write_target_predictions,
@@ -112,7 +110,7 @@ def _track_frames(source, tracker, boxes, args) -> list:
     interruption leaves no video behind). With a camera, Ctrl-C ends the stream normally."""
     from tqdm import tqdm
 
-    from ..api import Prediction, TrackerError
+    from ..contract import Prediction, TrackerError
     from ..errors import LongtrackError
     from ..drawing import draw_prediction, draw_targets
     from ..video import CameraSource, VideoWriter

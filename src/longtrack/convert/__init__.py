@@ -21,6 +21,12 @@ CONVERTERS: dict[str, str] = {
     "dmtrack": "longtrack.convert.dmtrack:convert",
 }
 
+# Online settings a converted file carries in its config's ``tracker`` section, so that the
+# authors' weights track as the authors' tracker does (ProContEXT: their sample_target crops).
+CONVERTED_TRACKER_CONFIG: dict[str, dict] = {
+    "procontext": {"crop": "authors"},
+}
+
 
 def get_converter(method: str):
     """The converter function registered for ``method``."""

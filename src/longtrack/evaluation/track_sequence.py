@@ -1,7 +1,7 @@
 """Run one tracker over one benchmark sequence, in memory (the runner writes the files).
 
 Frame 0 is the initialization frame: the tracker is initialised on it with the ground-truth
-box (clipped to the frame, at least 2x2 pixels: ``api.initial_box``), and its prediction is
+box (clipped to the frame, at least 2x2 pixels: ``contract.initial_box``), and its prediction is
 that box with confidence 1, present. The time of frame 0 is the
 ``initialize`` call, of every other frame its ``track`` call (decoding is not counted, as the
 official toolkits time only the tracker).
@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..api import initial_box
+from ..contract import initial_box
 from ..datasets.sequence import Sequence
 from ..errors import LongtrackError
 from ..registry import TrackerSpec

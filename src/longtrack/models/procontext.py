@@ -8,9 +8,7 @@ function of tensors: the tracker owns crops, templates and windows.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
-import typing
 from dataclasses import dataclass, field
 
 import torch
@@ -18,6 +16,7 @@ from torch import nn
 
 from ..backbones.vit import VisionTransformerCE
 from ..errors import LongtrackError
+from ..typed_config import ConfigSource, parse_dataclass, to_plain
 from .center_head import CenterHead, decode_center
 
 __all__ = ["ProContEXTConfig", "ProContEXT", "build_procontext"]
@@ -86,32 +85,13 @@ class ProContEXTConfig:
 
     @classmethod
     def from_dict(cls, values: dict, source: str = "procontext config") -> "ProContEXTConfig":
-        """Build from a plain mapping (YAML/weights file); unknown keys are an error."""
+        """Build from a plain mapping (YAML/weights file); unknown keys and wrong types are errors."""
         if not isinstance(values, dict):
             raise LongtrackError(f"{source}: expected a mapping, got {type(values).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise LongtrackError(f"{source}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        hints = typing.get_type_hints(cls)
-        for key, value in values.items():
-            if not _matches(hints[key], value):
-                raise LongtrackError(f"{source}: {key} must be {hints[key]}, got {value!r}")
-        return cls(**values)
+        return parse_dataclass(cls, values, ConfigSource(source))
 
     def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
-
-
-def _matches(tp, value) -> bool:
-    if tp is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if tp is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if typing.get_origin(tp) is tuple:
-        item = typing.get_args(tp)[0]
-        return isinstance(value, (list, tuple)) and all(_matches(item, v) for v in value)
-    return isinstance(value, tp)
+        return to_plain(self)
 
 
 class ProContEXT(nn.Module):

@@ -23,8 +23,6 @@ and a short clip of frames; all BGR in [0, 1] without mean/std normalisation, as
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import typing
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,6 +32,7 @@ from torch import nn
 
 from ..backbones.resnet import ResNet
 from ..errors import LongtrackError
+from ..typed_config import ConfigSource, parse_dataclass, to_plain
 from .tanet_c3d import MotionC3D
 
 __all__ = ["TANetConfig", "TANetGenerator", "decoder_plan", "batch_statistics"]
@@ -94,24 +93,13 @@ class TANetConfig:
 
     @classmethod
     def from_dict(cls, values: dict, source: str = "tanet config") -> "TANetConfig":
-        """Build from a plain mapping (YAML or weights file); unknown keys are an error."""
+        """Build from a plain mapping (YAML or weights file); unknown keys and wrong types are errors."""
         if not isinstance(values, dict):
             raise LongtrackError(f"{source}: expected a mapping, got {type(values).__name__}")
-        fields = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - fields)
-        if unknown:
-            raise LongtrackError(f"{source}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(fields))}")
-        hints = typing.get_type_hints(cls)
-        for key, value in values.items():
-            tp = hints[key]
-            ok = (value in typing.get_args(tp)) if typing.get_origin(tp) is Literal else (
-                isinstance(value, int) and not isinstance(value, bool))
-            if not ok:
-                raise LongtrackError(f"{source}: {key} must be {tp}, got {value!r}")
-        return cls(**values)
+        return parse_dataclass(cls, values, ConfigSource(source))
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return to_plain(self)
 
 
 def _decoder(in_channels: int, plan) -> nn.Sequential:

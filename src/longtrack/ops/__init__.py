@@ -12,6 +12,7 @@ from .box_ops import (
     box_iou,
     box_iou_elementwise,
     box_xywh_to_cxcywh,
+    box_xywh_to_inclusive_xyxy,
     box_xywh_to_xyxy,
     box_xyxy_to_cxcywh,
     box_xyxy_to_xywh,
@@ -37,8 +38,8 @@ from .roi_levels import SingleRoIExtractor, extract_roi_features, map_roi_levels
 __all__ = [
     "DeltaXYWHBBoxCoder", "DistancePointBBoxCoder", "bbox2distance", "distance2bbox",
     "box_area", "box_convert", "box_cxcywh_to_xywh", "box_cxcywh_to_xyxy", "box_iou",
-    "box_iou_elementwise", "box_xywh_to_cxcywh", "box_xywh_to_xyxy", "box_xyxy_to_cxcywh",
-    "box_xyxy_to_xywh", "generalized_box_iou", "generalized_box_iou_elementwise",
+    "box_iou_elementwise", "box_xywh_to_cxcywh", "box_xywh_to_inclusive_xyxy", "box_xywh_to_xyxy",
+    "box_xyxy_to_cxcywh", "box_xyxy_to_xywh", "generalized_box_iou", "generalized_box_iou_elementwise",
     "ModulatedDeformConvPack", "modulated_deform_conv2d",
     "gaussian_focal_loss", "giou_loss", "iou_loss", "l1_loss", "sigmoid_focal_loss",
     "smooth_l1_loss", "weight_reduce_loss",

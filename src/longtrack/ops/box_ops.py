@@ -1,8 +1,9 @@
 """Torch box conversions and IoU / GIoU, the differentiable twins of ``longtrack.boxes``.
 
 Formats (always x before y), continuous coordinates: ``xywh`` (top-left + size),
-``xyxy`` (corners, x2 = x + w), ``cxcywh`` (centre + size). Every function takes
-tensors of shape ``(..., 4)`` and keeps the dtype and device.
+``xyxy`` (corners, x2 = x + w), ``cxcywh`` (centre + size); ``box_xywh_to_inclusive_xyxy``
+gives mmdetection v1's inclusive corners (x2 = x + w - 1). Every function takes tensors of
+shape ``(..., 4)`` and keeps the dtype and device.
 
 IoU conventions equal ``longtrack.boxes``: a negative width or height counts as zero
 area, and a pair whose union is empty has IoU 0 (no division by zero, no NaN in the
@@ -15,6 +16,7 @@ from torch import Tensor
 
 __all__ = [
     "box_xywh_to_xyxy",
+    "box_xywh_to_inclusive_xyxy",
     "box_xyxy_to_xywh",
     "box_cxcywh_to_xyxy",
     "box_xyxy_to_cxcywh",
@@ -38,6 +40,12 @@ def _check(boxes: Tensor) -> Tensor:
 def box_xywh_to_xyxy(boxes: Tensor) -> Tensor:
     x, y, w, h = _check(boxes).unbind(-1)
     return torch.stack([x, y, x + w, y + h], dim=-1)
+
+
+def box_xywh_to_inclusive_xyxy(boxes: Tensor) -> Tensor:
+    """``boxes.xywh_to_inclusive_xyxy`` for tensors: mmdetection v1 corners ``(x, y, x + w - 1, y + h - 1)``."""
+    x, y, w, h = _check(boxes).unbind(-1)
+    return torch.stack([x, y, x + w - 1, y + h - 1], dim=-1)
 
 
 def box_xyxy_to_xywh(boxes: Tensor) -> Tensor:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..api import BaseTracker, Box, Prediction
+from ..contract import BaseTracker, Box, Prediction
 from ..errors import LongtrackError
 from .correlation_filter import CorrelationFilter, CorrelationFilterParams
 from .distractors import DistractorMemory, DistractorTrack
@@ -74,6 +74,9 @@ class ClassicLongTermTracker(BaseTracker):
     """Correlation filter + NCC re-detector, switched as in TANet's Algorithm 2. CPU, no weights."""
 
     name = "classic-lt"
+    # The phase of the last track() call, "local" (following) or "global" (re-detecting),
+    # for `longtrack bench`'s per-phase FPS (longtrack.benchmarking.PHASE_ATTRIBUTE).
+    last_phase: str | None = None
 
     def __init__(self, weights: str | None = None, device: str = "cpu", params: ClassicLTParams | None = None,
                  **overrides):
@@ -114,6 +117,7 @@ class ClassicLongTermTracker(BaseTracker):
     def _track(self, frame: np.ndarray) -> Prediction:
         s, p = self.state, self.params
         s.frame_index += 1
+        self.last_phase = s.mode
         if s.mode == "global":
             found = self._redetect(frame)
             if found is None:

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..api import BaseTracker, Box, Prediction
+from ..boxes import with_min_side, xyxy_to_xywh
+from ..contract import BaseTracker, Box, Prediction
 from ..errors import LongtrackError
 from ..models.dmtrack import DMTrack, DMTrackConfig, preprocess_image
 from ..models.dmtrack.head import decode_detections
@@ -38,6 +39,7 @@ __all__ = ["DMTrackTracker", "DMTrackState", "ASSOCIATIONS", "DEFAULTS", "load_d
 ASSOCIATIONS = ("reid", "position", "top1")
 # Thresholds set before training (the paper gives none); a weights file may carry calibrated ones.
 DEFAULTS = {"reid_threshold": 0.6, "recover_score": 0.2, "presence_threshold": 0.25, "gallery_score": 0.5}
+MIN_REPORTED_SIDE = 1.0  # pixels: a detection collapsed to a line is still reported as a box
 CALIBRATED = tuple(DEFAULTS)
 TRAINING_ONLY_PREFIXES = ("reid_classifier.", "log_vars")  # = train.methods.dmtrack's (no import cycle)
 
@@ -163,9 +165,10 @@ class DMTrackTracker(BaseTracker):
             choice = self._associate(boxes, scores, embeddings)
         if choice is None:
             state.score, state.frames_since_seen = 0.0, state.frames_since_seen + 1
-            return Prediction(_xywh(state.box), 0.0, False)
+            return Prediction(with_min_side(xyxy_to_xywh(state.box), MIN_REPORTED_SIDE), 0.0, False)
         state.box, state.score, state.frames_since_seen = boxes[choice], float(scores[choice]), 0
-        return Prediction(_xywh(state.box), state.score, state.score >= self.presence_threshold)
+        box = with_min_side(xyxy_to_xywh(state.box), MIN_REPORTED_SIDE)
+        return Prediction(box, state.score, state.score >= self.presence_threshold)
 
     # -- target selection ----------------------------------------------------------------------------
     def _nearest_candidate(self, boxes: np.ndarray, scores: np.ndarray) -> int | None:
@@ -204,11 +207,6 @@ class DMTrackTracker(BaseTracker):
                 and state.frame_index % self.gallery_interval == 0):
             state.gallery.append(embeddings[choice])
         return choice
-
-
-def _xywh(box: np.ndarray) -> tuple[float, float, float, float]:
-    x1, y1, x2, y2 = (float(v) for v in box)
-    return (x1, y1, max(x2 - x1, 1.0), max(y2 - y1, 1.0))
 
 
 def load_dmtrack(weights: str | None, size: str | None = None) -> DMTrack:

@@ -23,29 +23,17 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..api import BaseTracker, Box, Prediction, as_rgb, errors_named, validate_box
+from ..boxes import inclusive_xyxy_to_xywh, xywh_to_inclusive_xyxy
+from ..contract import BaseTracker, Box, Prediction, as_rgb, errors_named, validate_box
 from ..errors import LongtrackError
 from ..models.globaltrack import GlobalTrack, GlobalTrackConfig, PreparedImage, QueryEncoding, prepare_image
 from ..multi_target import target_boxes
 from .network import build_network
 
-__all__ = ["GlobalTrackTracker", "GlobalTrackState", "DEFAULT_PRESENCE_THRESHOLD", "xywh_to_xyxy",
-           "xyxy_to_xywh", "load_globaltrack"]
+__all__ = ["GlobalTrackTracker", "GlobalTrackState", "DEFAULT_PRESENCE_THRESHOLD", "load_globaltrack"]
 
 # Used when neither the caller nor the weights file gives a threshold.
 DEFAULT_PRESENCE_THRESHOLD = 0.5
-
-
-def xywh_to_xyxy(box) -> np.ndarray:
-    """Frame ``(x, y, w, h)`` -> inclusive-pixel corners ``(x1, y1, x1 + w - 1, y1 + h - 1)``, the
-    convention of the authors' mmdetection v1 (a box of width w spans x2 - x1 + 1 = w)."""
-    x, y, w, h = (float(v) for v in box)
-    return np.array([x, y, x + w - 1, y + h - 1])
-
-
-def xyxy_to_xywh(box) -> tuple[float, float, float, float]:
-    x1, y1, x2, y2 = (float(v) for v in box)
-    return (x1, y1, x2 - x1 + 1, y2 - y1 + 1)
 
 
 @dataclass
@@ -70,15 +58,25 @@ class GlobalTrackTracker(BaseTracker):
         presence_threshold: ``present`` iff confidence >= this; None: the weights file's tuned
             value, else ``DEFAULT_PRESENCE_THRESHOLD``.
         max_size: ``(long, short)`` edges each frame is rescaled to fit; None: the model config's.
+        runtime: ``"torch"`` (default) or ``"onnx"``: the dense stages run under onnxruntime
+            (``longtrack.export.globaltrack`` says which part runs where; CPU only).
+        onnx_dir: with ``runtime="onnx"``, a ``longtrack export`` folder of these weights; None
+            exports into the cache on first use.
     """
 
     name = "globaltrack"
 
     def __init__(self, weights: str | None = None, device: str = "cpu", *, size: str | None = None,
-                 presence_threshold: float | None = None, max_size: tuple[int, int] | None = None):
+                 presence_threshold: float | None = None, max_size: tuple[int, int] | None = None,
+                 runtime: str = "torch", onnx_dir: str | None = None):
         super().__init__()
         self.device = torch.device(device)
         model, tuned = load_globaltrack(weights, size)
+        if runtime != "torch":
+            from ..export import check_runtime, onnx_network
+
+            check_runtime(self.name, runtime, self.device)
+            model = onnx_network(self.name, model, onnx_dir)
         if max_size is not None:
             model.config = model.config.replace(max_size=tuple(int(v) for v in max_size))
         self.model = model.to(self.device).eval()
@@ -126,7 +124,7 @@ class GlobalTrackTracker(BaseTracker):
     def _encode_targets(self, frame: np.ndarray, boxes: Sequence[Box]) -> None:
         prepared = prepare_image(frame, self.config, self.device)
         feats = self.model.extract_features(prepared.tensor)
-        corners = torch.as_tensor(np.stack([xywh_to_xyxy(box) for box in boxes]) * prepared.scale_factor,
+        corners = torch.as_tensor(np.stack([xywh_to_inclusive_xyxy(box) for box in boxes]) * prepared.scale_factor,
                                   dtype=torch.float32)
         rois = torch.cat([corners.new_zeros((len(boxes), 1)), corners], dim=1).to(self.device)
         queries = self.model.encode_query(feats, rois)
@@ -148,7 +146,7 @@ class GlobalTrackTracker(BaseTracker):
         if corners is None:  # no proposal scored above the threshold: keep the last box
             state.score = 0.0
             return Prediction(state.box, 0.0, False)
-        state.box, state.score = xyxy_to_xywh(corners), score
+        state.box, state.score = tuple(inclusive_xyxy_to_xywh(corners).tolist()), score
         return Prediction(state.box, score, score >= self.presence_threshold)
 
     # -- search ----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..api import BaseTracker, Box, Prediction
+from ..contract import BaseTracker, Box, Prediction
 from ..crops import crop_around
 from ..errors import LongtrackError
 from ..models.gtelt import GTELT, GTELTConfig, TrackerContext, select_candidates, start_context, transfer_context

@@ -25,7 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..api import Prediction
+from ..contract import Prediction
 from ..errors import LongtrackError
 from .opencv_trackers import OpenCVTracker
 

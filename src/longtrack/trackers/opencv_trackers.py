@@ -14,7 +14,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from ..api import BaseTracker, Box, Prediction
+from ..contract import BaseTracker, Box, Prediction
 from ..errors import LongtrackError
 
 

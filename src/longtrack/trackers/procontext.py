@@ -8,6 +8,12 @@ maximum, map it back to the frame relative to the previous centre, clip it to th
 are re-cropped around the new box (authors: 100 and 0.7). ``present`` = confidence >=
 ``presence_threshold`` (ours: the authors never report absence; the value is tuned on the synthetic
 val split by ``longtrack tune-presence`` and stored in the weights file).
+
+Crops: ``crop="authors"`` cuts them with the authors' ``sample_target`` (``crop_around_ostrack``:
+their padding arithmetic, cut + zero pad + ``cv2.resize``), so that a converted checkpoint sees the
+pixels it was trained on and tracks as their tracker does; ``crop="exact"`` uses
+``crop_around`` (one warp, no lost edge row/column). Files written by ``longtrack convert`` say
+``crop: authors`` in their tracker section; other weights default to ``exact``.
 """
 from __future__ import annotations
 
@@ -16,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..api import BaseTracker, Box, Prediction
-from ..crops import crop_around
+from ..contract import BaseTracker, Box, Prediction
+from ..crops import crop_around, crop_around_ostrack
 from ..errors import LongtrackError
 from ..models.center_head import decode_center, hann_window
 from ..models.procontext import ProContEXT, ProContEXTConfig
@@ -26,6 +32,7 @@ from .network import build_network
 __all__ = ["ProContEXTTracker", "ProContEXTState", "map_box_back", "clip_box"]
 
 DEFAULT_PRESENCE_THRESHOLD = 0.3  # for weights without a tuned value
+CROP_RULES = ("authors", "exact")
 
 
 @dataclass
@@ -79,6 +86,8 @@ class ProContEXTTracker(BaseTracker):
         clip_margin: minimum box side and border margin of the authors' clip (10 pixels).
         keep_ratio: overrides every elimination block's keep ratio online (None: the model's
             own, the paper's 0.7; 1.0 turns elimination off -- an ablation).
+        crop: ``"authors"`` (their ``sample_target``) or ``"exact"`` (``crop_around``); None:
+            the weights file's ``tracker.crop`` (``authors`` in converted files), else ``exact``.
     """
 
     name = "procontext"
@@ -86,7 +95,7 @@ class ProContEXTTracker(BaseTracker):
     def __init__(self, weights: str | None = None, device: str = "cpu", *, size: str | None = None,
                  update_interval: int = 100, update_threshold: float = 0.7,
                  presence_threshold: float | None = None, window: bool = True, clip_margin: float = 10.0,
-                 keep_ratio: float | None = None):
+                 keep_ratio: float | None = None, crop: str | None = None):
         super().__init__()
         if update_interval < 1:
             raise LongtrackError(f"procontext: update_interval must be >= 1, got {update_interval}")
@@ -97,6 +106,11 @@ class ProContEXTTracker(BaseTracker):
         if presence_threshold is None:
             tuned = loaded.tracker_config(weights).get("presence_threshold") if loaded else None
             presence_threshold = DEFAULT_PRESENCE_THRESHOLD if tuned is None else tuned
+        if crop is None:
+            crop = (loaded.tracker_config(weights).get("crop") if loaded else None) or "exact"
+        if crop not in CROP_RULES:
+            raise LongtrackError(f"procontext: crop must be one of {', '.join(CROP_RULES)}, got {crop!r}")
+        self.crop = crop
         self.model = model.to(self.device).eval()
         self.config: ProContEXTConfig = self.model.config
         self.update_interval = int(update_interval)
@@ -116,9 +130,14 @@ class ProContEXTTracker(BaseTracker):
         image = torch.from_numpy(patch).to(self.device).permute(2, 0, 1)[None].float() / 255.0
         return (image - self.mean) / self.std
 
+    def _crop(self, frame: np.ndarray, box, factor: float, size: int):
+        """``(patch, transform)`` by the selected rule; both pad with zeros, as the authors."""
+        if self.crop == "authors":
+            return crop_around_ostrack(frame, box, factor, size)
+        return crop_around(frame, box, factor, size, pad_value=0)
+
     def _template_crops(self, frame: np.ndarray, box) -> list[torch.Tensor]:
-        # The authors pad with zeros (cv2.BORDER_CONSTANT) before normalising.
-        return [self._normalise(crop_around(frame, box, factor, self.config.template_size, pad_value=0)[0])
+        return [self._normalise(self._crop(frame, box, factor, self.config.template_size)[0])
                 for factor in self.config.template_factors]
 
     # -- the Tracker protocol -------------------------------------------------------------------
@@ -131,8 +150,7 @@ class ProContEXTTracker(BaseTracker):
     def _track(self, frame: np.ndarray) -> Prediction:
         state = self.state
         state.frame_index += 1
-        patch, transform = crop_around(frame, state.box, self.config.search_factor,
-                                       self.config.search_size, pad_value=0)
+        patch, transform = self._crop(frame, state.box, self.config.search_factor, self.config.search_size)
         box, confidence = self.locate(state.templates, self._normalise(patch), transform.side,
                                       state.box, frame.shape[:2])
         if box is None:  # a diverged network: keep the last box, report absence

@@ -3,8 +3,10 @@ registered local tracker (``tanet:procontext``, ``tanet:csrt``, ``tanet:kcf``, .
 
 Per frame:
 
-* **local search** with the wrapped tracker while its confidence stays >= ``beta1`` (0.8);
-  a frame below counts as low; after ``beta2`` (5) consecutive low frames, global search;
+* **local search** with the wrapped tracker while its confidence stays >= ``beta1``; a frame
+  below counts as low; after ``beta2`` consecutive low frames, global search (the paper's 0.8
+  and 5 are for SiamRPN++'s score: each local tracker gets its own, tuned on real-train,
+  :mod:`.tanet_switching`);
 * **global search** (every frame until the target is found again): the generator's
   target-aware attention map of the frame (target patch of the first frame + a causal clip
   of the last frames) -> its connected regions above ``attention_threshold`` are the
@@ -44,13 +46,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..api import BaseTracker, Box, Prediction, Tracker, create
+from ..contract import BaseTracker, Box, Prediction, Tracker
 from ..errors import LongtrackError
 from ..models.tanet import TANetConfig, TANetGenerator, batch_statistics
 from ..models.tanet_inputs import resize_bgr, target_patch
+from ..registry import DEFAULT_LOCAL_TRACKERS, get_tracker_spec
 from .network import build_network
 from .opencv_trackers import OpenCVTracker
 from .tanet_search import Region, SimilarityView, TemplateCheck, attention_regions
+from .tanet_switching import switching_thresholds
 
 __all__ = ["TANetTracker", "TANetState", "load_generator"]
 
@@ -73,15 +77,18 @@ class TANetState:
 
 
 class TANetTracker(BaseTracker):
-    """``TANetTracker(weights=None, device="cpu", local_tracker="classic-lt", **options)``.
+    """``TANetTracker(weights=None, device="cpu", local_tracker="csrt", **options)``.
 
     Args:
         weights: a TANet weights file (``longtrack train configs/tanet-synth.yaml`` or
             ``longtrack convert --method tanet``); None: random generator, with a warning.
-        local_tracker: name of the registered tracker to wrap; ``local_weights``/
-            ``local_options``: passed to its ``create``.
+        local_tracker: name of the registered tracker to wrap (default csrt, the best weights-free
+            one on real video); ``local_weights``/``local_options``: passed to its registry ``build``.
         size: ``"paper"`` / ``"small"`` builds that generator at random initialisation (timing).
-        beta1, beta2: Algorithm 2's confidence threshold and patience (0.8, 5).
+        beta1, beta2: Algorithm 2's confidence threshold and patience; with ``verify_threshold``
+            each defaults to the local tracker's entry of ``switching_table`` (default the shipped
+            ``weights/tanet-switching.json``, tuned by ``longtrack tune-switching``), else the
+            paper's 0.8, 5 (and 0.5), with a warning (``trackers/tanet_switching.py``).
         attention_threshold, max_regions, min_region_pixels: map -> candidate regions
             (``attention_threshold`` default: the weights' ``tracker`` section, written by
             ``scripts/tanet_attention_quality.py --write``, else 0.5).
@@ -92,15 +99,23 @@ class TANetTracker(BaseTracker):
     """
 
     name = "tanet"
+    # The phase of the last track() call, "local" (following) or "global" (re-detecting),
+    # for `longtrack bench`'s per-phase FPS (longtrack.benchmarking.PHASE_ATTRIBUTE).
+    last_phase: str | None = None
 
-    def __init__(self, weights: str | None = None, device: str = "cpu", *, local_tracker: str = "classic-lt",
-                 local_weights: str | None = None, local_options: dict | None = None, size: str | None = None,
-                 beta1: float = 0.8, beta2: int = 5, attention_threshold: float | None = None, max_regions: int = 3,
+    def __init__(self, weights: str | None = None, device: str = "cpu", *,
+                 local_tracker: str = DEFAULT_LOCAL_TRACKERS["tanet"], local_weights: str | None = None,
+                 local_options: dict | None = None, size: str | None = None, beta1: float | None = None,
+                 beta2: int | None = None, attention_threshold: float | None = None, max_regions: int = 3,
                  min_region_pixels: int = 2, redetect_threshold: float | None = None, verify: str = "auto",
-                 verify_threshold: float = 0.5):
+                 verify_threshold: float | None = None, switching_table: str | None = None):
         super().__init__()
         if local_tracker.split(":")[0] == "tanet":
             raise LongtrackError("tanet: the local tracker cannot itself be a tanet wrapper")
+        # Thresholds on the local tracker's confidence scale: explicit, else tuned for it, else the paper's.
+        switching = switching_thresholds(local_tracker, {"beta1": beta1, "beta2": beta2,
+                                                         "verify_threshold": verify_threshold}, switching_table)
+        beta1, beta2, verify_threshold = switching["beta1"], switching["beta2"], switching["verify_threshold"]
         if beta2 < 1 or max_regions < 1:
             raise LongtrackError(f"tanet: beta2 and max_regions must be >= 1, got {beta2}, {max_regions}")
         self.name = f"tanet:{local_tracker}"
@@ -131,7 +146,8 @@ class TANetTracker(BaseTracker):
         self._history: deque[torch.Tensor] = deque(maxlen=max(1, -min(self.config.clip_offsets())))
 
     def _new_local(self) -> Tracker:
-        return create(self.local_name, weights=self.local_weights, device=str(self.device), **self.local_options)
+        spec = get_tracker_spec(self.local_name)
+        return spec.build(weights=self.local_weights, device=str(self.device), **self.local_options)
 
     # -- generator inputs -------------------------------------------------------------------
     def _to_input(self, image_rgb: np.ndarray) -> torch.Tensor:
@@ -175,6 +191,7 @@ class TANetTracker(BaseTracker):
     def _track(self, frame: np.ndarray) -> Prediction:
         s = self.state
         s.frame_index += 1
+        self.last_phase = s.mode
         if s.mode == "local":
             pred = self._local_step(frame)
         else:

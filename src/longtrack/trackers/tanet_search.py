@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..api import Box
+from ..contract import Box
 
 __all__ = ["Region", "attention_regions", "SimilarityView", "TemplateCheck"]
 

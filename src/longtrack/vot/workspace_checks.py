@@ -3,8 +3,8 @@ is ready: the error of bad input appears now, in one line, not inside ``vot eval
 
 * every tracker builds with its weights (as the TraX server will, here on the CPU): garbage
   weights, weights given to a weights-free tracker and a missing weights folder fail now;
-* every sequence's first region covers at least ``api.MIN_BOX_SIDE`` pixels of the frame
-  (``api.initial_box``), since VOT initializes the tracker there;
+* every sequence's first region covers at least ``contract.MIN_BOX_SIDE`` pixels of the frame
+  (``contract.initial_box``), since VOT initializes the tracker there;
 * every frame file decodes (at 1/8 scale: the whole compressed stream is read, which finds
   truncated and corrupt files, at a fraction of a full decode's cost);
 * no text that goes into ``trackers.ini`` or the stack holds a control character: a newline
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..api import initial_box
+from ..contract import initial_box
 from ..datasets.sequence import Sequence
 from ..errors import LongtrackError
 

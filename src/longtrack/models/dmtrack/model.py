@@ -6,6 +6,10 @@ heads -> ``RTCondFCOSHead`` maps; plus a dense re-id embedding at stride 4. Modu
 authors' (``backbone``, ``neck``, ``template``, ``controller``, ``cond_modulator``, ``bbox_head``),
 so their checkpoint loads by name (``longtrack.convert.dmtrack``); ``reid`` is ours.
 
+``config.backbone = "mobilenetv2"`` replaces the DLA-34 + IDA-up by MobileNetV2 (torchvision key
+names, so the ImageNet file loads into ``backbone``): C3-C5 feed the same FPN, C2 (stride 4) the
+re-id branch; every module after the backbone is unchanged.
+
 The model holds no tracking state: the tracker calls :meth:`DMTrack.features`,
 :meth:`DMTrack.query`, :meth:`DMTrack.detect` and :meth:`DMTrack.embed`; ``forward`` is the
 training path (a batch of query images with query boxes and search images).
@@ -19,8 +23,9 @@ from torch import Tensor, nn
 
 from ...backbones.dla import DLA34_LEVELS, DLABackbone
 from ...backbones.fpn import FPN
+from ...backbones.mobilenetv2 import MobileNetV2
 from .conditioning import CondModulator, Controller, Template, modulate
-from .config import DMTrackConfig
+from .config import MOBILENETV2_STRIDES, DMTrackConfig
 from .head import CondFCOSHead, level_points
 from .reid import ReIDHead
 
@@ -34,7 +39,10 @@ class DMTrack(nn.Module):
     def __init__(self, config: DMTrackConfig | None = None):
         super().__init__()
         self.config = cfg = config or DMTrackConfig()
-        self.backbone = DLABackbone(DLA34_LEVELS, cfg.dla_channels, down_ratio=8)
+        if cfg.backbone == "mobilenetv2":
+            self.backbone = MobileNetV2(out_strides=MOBILENETV2_STRIDES)
+        else:
+            self.backbone = DLABackbone(DLA34_LEVELS, cfg.dla_channels, down_ratio=8)
         self.neck = FPN(cfg.fpn_in_channels, cfg.head_channels, num_outs=len(cfg.strides))
         self.template = Template(cfg.head_channels, cfg.strides, cfg.roi_size, cfg.roi_sampling_ratio,
                                  cfg.finest_scale)
@@ -42,7 +50,7 @@ class DMTrack(nn.Module):
         self.cond_modulator = CondModulator(cfg.head_channels, cfg.mid_channels)
         self.bbox_head = CondFCOSHead(cfg.head_channels, cfg.mid_channels, cfg.num_classes, cfg.stacked_convs,
                                       cfg.gn_groups, cfg.strides)
-        self.reid = (ReIDHead(cfg.dla_channels[2], cfg.head_channels, cfg.reid_channels, cfg.reid_dim)
+        self.reid = (ReIDHead(cfg.low_channels, cfg.head_channels, cfg.reid_channels, cfg.reid_dim)
                      if cfg.reid_dim else None)
         self.register_buffer("mean", torch.tensor(cfg.mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(cfg.std).view(1, 3, 1, 1), persistent=False)
@@ -57,6 +65,15 @@ class DMTrack(nn.Module):
             nn.init.normal_(conv.weight, std=0.01 / width ** 0.5)
             nn.init.normal_(conv.bias, std=(2.0 / width) ** 0.5)
 
+    def train(self, mode: bool = True) -> "DMTrack":
+        """``norm_eval`` keeps the backbone's BatchNorm layers in eval mode (running statistics fixed)."""
+        super().train(mode)
+        if mode and self.config.norm_eval:
+            for module in self.backbone.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
+        return self
+
     # -- parts the tracker calls -----------------------------------------------------------------
     def normalise(self, images: Tensor) -> Tensor:
         """``[B, 3, H, W]`` RGB 0-255 -> mean/std normalised float."""
@@ -64,6 +81,9 @@ class DMTrack(nn.Module):
 
     def features(self, images: Tensor) -> dict[str, Tensor | tuple[Tensor, ...]]:
         """Normalised ``[B, 3, H, W]`` -> ``{"pyramid": (P3, P4, P5) [B, C, H/s, W/s], "low": [B, c2, H/4, W/4]}``."""
+        if self.config.backbone == "mobilenetv2":
+            low, *maps = self.backbone(images)  # C2 (stride 4), C3-C5
+            return {"pyramid": self.neck(maps), "low": low}
         levels = self.backbone.base(images)
         first = self.backbone.first_level
         pyramid = self.neck(self.backbone.dla_up(levels[first:]))

@@ -16,7 +16,11 @@ one ground-truth box in the search image:
 * each loss is computed per query (the authors call ``bbox_head.loss`` once per query) and averaged
   over the queries of the batch (a query without positives adds 0 to the box losses, as theirs).
 
-Re-id: cross-entropy of the identity classifier on the embeddings at every instance's centre.
+Re-id ``L_id``: cross-entropy of the identity classifier on the embeddings at every instance's
+centre (``loss_reid_class``), plus ``reid_contrast_weight`` times the contrast
+(``loss_reid_contrast``, :func:`reid_contrast_loss`): each query's template vector against the
+search-image vectors of every query of the batch, the same identity positive, the rest (the same
+frame's look-alikes first among them) negatives.
 Total (FairMOT's form of JDE's automatic balancing): ``0.5 * (exp(-s_det) L_det + exp(-s_id) L_id +
 s_det + s_id)`` with ``s`` learned (``outputs["log_vars"]``); without re-id the total is ``L_det``.
 """
@@ -28,7 +32,11 @@ from torch import Tensor
 
 from ...ops import distance2bbox, iou_loss, sigmoid_focal_loss
 
-__all__ = ["DMTrackCriterion", "fcos_targets", "centerness_target"]
+__all__ = ["DMTrackCriterion", "fcos_targets", "centerness_target", "reid_contrast_loss", "CONTRAST_SCALE"]
+
+# Cosine similarities times this (a softmax temperature of 0.1, as in InfoNCE / MoCo): with
+# unit vectors the logits would otherwise span only [-1, 1] and the softmax stay near uniform.
+CONTRAST_SCALE = 10.0
 
 
 def centerness_target(distances: Tensor) -> Tensor:
@@ -58,22 +66,36 @@ def fcos_targets(points: Tensor, level_index: Tensor, boxes: Tensor, strides, re
     return positive, distances
 
 
+def reid_contrast_loss(query: Tensor, search: Tensor, ids: Tensor, scale: float = CONTRAST_SCALE) -> Tensor:
+    """Multi-positive InfoNCE: query ``[Q, D]`` and search ``[Q, D]`` unit vectors, ``ids [Q]``.
+
+    Row q: ``-log(sum_{j: ids_j = ids_q} e^{s c_qj} / sum_j e^{s c_qj})`` with ``c = query @ search.T``
+    (two pairs of one video in a batch share a positive); the mean over rows."""
+    with torch.autocast(device_type=query.device.type, enabled=False):  # bf16 cosines lose the margins
+        logits = scale * query.float() @ search.float().T
+    positive = ids[:, None] == ids[None, :]
+    return (torch.logsumexp(logits, dim=1) - torch.logsumexp(logits.masked_fill(~positive, float("-inf")), dim=1)).mean()
+
+
 class DMTrackCriterion:
     """``criterion(outputs, batch)``: ``outputs`` of the training model (``cls_score [Q, N, K]``,
     ``bbox_pred [Q, N, 4]``, ``centerness [Q, N]``, ``points``, ``level_index``, ``query_boxes [Q, 4]``
     xyxy targets in the search image; with re-id ``reid_logits [P, I]``, ``reid_labels [P]``,
-    ``log_vars [2]``). Returns ``loss_cls``, ``loss_bbox``, ``loss_centerness``, ``loss_det``,
-    (``loss_reid``, ``s_det``, ``s_id``) and the total ``loss``."""
+    ``log_vars [2]``; with the contrast ``reid_query_vectors`` / ``reid_search_vectors [Q, D]`` and
+    ``query_ids``). Returns ``loss_cls``, ``loss_bbox``, ``loss_centerness``, ``loss_det``,
+    (``loss_reid`` = ``L_id`` with its parts ``loss_reid_class`` / ``loss_reid_contrast``, ``s_det``,
+    ``s_id``) and the total ``loss``."""
 
     def __init__(self, strides=(8, 16, 32), regress_ranges=((-1, 64), (64, 128), (128, 1e8)),
                  center_sample_radius: float = 1.5, target_class: int = 1, focal_alpha: float = 0.25,
-                 focal_gamma: float = 2.0, uncertainty: bool = True):
+                 focal_gamma: float = 2.0, uncertainty: bool = True, reid_contrast_weight: float = 0.0):
         self.strides = tuple(strides)
         self.regress_ranges = tuple(tuple(r) for r in regress_ranges)
         self.radius = float(center_sample_radius)
         self.target_class = int(target_class)
         self.alpha, self.gamma = float(focal_alpha), float(focal_gamma)
         self.uncertainty = bool(uncertainty)
+        self.reid_contrast_weight = float(reid_contrast_weight)
 
     def detection(self, outputs: dict) -> dict[str, Tensor]:
         """The authors' ``bbox_head.loss`` for each query on its own, then the mean over queries."""
@@ -109,11 +131,20 @@ class DMTrackCriterion:
         losses = self.detection(outputs)
         det = losses["loss_cls"] + losses["loss_bbox"] + losses["loss_centerness"]
         losses["loss_det"] = det
-        if "reid_logits" not in outputs:
+        parts = []
+        if "reid_logits" in outputs:
+            logits, labels = outputs["reid_logits"], outputs["reid_labels"]
+            losses["loss_reid_class"] = F.cross_entropy(logits.float(), labels) if labels.numel() else logits.sum() * 0
+            parts.append(losses["loss_reid_class"])
+        if "reid_query_vectors" in outputs and self.reid_contrast_weight > 0:
+            query, search = outputs["reid_query_vectors"], outputs["reid_search_vectors"]
+            losses["loss_reid_contrast"] = (reid_contrast_loss(query, search, outputs["query_ids"])
+                                            if len(query) else query.sum() * 0)
+            parts.append(self.reid_contrast_weight * losses["loss_reid_contrast"])
+        if not parts:
             losses["loss"] = det
             return losses
-        logits, labels = outputs["reid_logits"], outputs["reid_labels"]
-        reid = F.cross_entropy(logits.float(), labels) if labels.numel() else logits.sum() * 0
+        reid = sum(parts)
         losses["loss_reid"] = reid
         if self.uncertainty:
             s_det, s_id = outputs["log_vars"].float().unbind()

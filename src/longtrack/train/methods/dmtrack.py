@@ -5,9 +5,16 @@ with every instance visible in both, in the same order, with identities. Every i
 query image is a query (cross-query training, as GlobalTrack and DMTrack): its box is the template
 RoI, the same identity's box in the search image is the positive, every other object (same-class
 distractors included) is background. Re-id: every instance's embedding in both images is
-classified into the dataset's identities (``dataset.num_identities``).
+classified into the dataset's identities (``dataset.num_identities``: a real video's annotated
+target is one identity across its frames, each object of a synthetic video one identity, the
+sources' identities disjoint); with ``model.reid_contrast_weight`` each query's template
+embedding is also contrasted with every instance of the batch's search images, so the same
+frame's look-alikes (the ``lt-real`` world's same-class distractors) are explicit negatives.
 
-The config's ``model`` section is a :class:`~longtrack.models.dmtrack.DMTrackConfig`.
+The config's ``model`` section is a :class:`~longtrack.models.dmtrack.DMTrackConfig`; with
+``model.pretrained_backbone`` the MobileNetV2 backbone starts from its ImageNet weights. With
+``data.validation`` the run logs :mod:`.dmtrack_validation`'s figures on those real pairs, else
+the detector's top-1 on synthetic val pairs.
 """
 from __future__ import annotations
 
@@ -18,13 +25,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from ...backbones.pretrained import load_pretrained
 from ...errors import LongtrackError
 from ...models.dmtrack import DMTrack, DMTrackConfig
+from ...models.dmtrack.config import MOBILENETV2_STRIDES
 from ...models.dmtrack.head import decode_detections
 from ...models.dmtrack.reid import sample_embeddings
+from ...ops import box_xywh_to_xyxy
 from ..criteria.dmtrack import DMTrackCriterion
 from ..data import TrackingSamples, collate_samples
 from ..setup import TrainingSetup
+from ..validation import validation_pairs
+from .dmtrack_validation import reid_pair_evaluator
 
 __all__ = ["ModelConfig", "DMTrackForTraining", "TRAINING_ONLY_PREFIXES", "tracker_state_dict", "build"]
 
@@ -37,10 +49,6 @@ INITIAL_LOG_VARS = (-1.85, -1.05)
 MIN_BOX_SIDE = 2.0  # instances smaller than this (pixels, either side) are not used as queries
 
 
-def xywh_to_xyxy(boxes: torch.Tensor) -> torch.Tensor:
-    return torch.cat([boxes[..., :2], boxes[..., :2] + boxes[..., 2:]], dim=-1)
-
-
 class DMTrackForTraining(DMTrack):
     """:class:`DMTrack` + the identity classifier and the uncertainty weights; ``forward(batch)``.
 
@@ -48,19 +56,22 @@ class DMTrackForTraining(DMTrack):
     H and W multiples of 32), ``{template,search}_instance_boxes [B, 1, M, 4]`` xywh and
     ``_ids [B, 1, M]`` (-1 pads; the same instances in both frames). Returns :meth:`DMTrack.forward`'s
     dict plus ``query_boxes [Q, 4]`` (each query's target box in its search image, xyxy),
-    ``query_ids [Q]`` and, with re-id, ``reid_logits [P, I]``, ``reid_labels [P]``, ``log_vars [2]``.
+    ``query_ids [Q]`` and, with re-id training, ``log_vars [2]``, ``reid_logits [2Q, I]`` /
+    ``reid_labels [2Q]`` (with identities) and ``reid_query_vectors`` / ``reid_search_vectors``
+    ``[Q, D]`` (unit embeddings at the query's centre in the query / search image; with the contrast).
     """
 
     def __init__(self, config: DMTrackConfig, num_identities: int = 0):
         super().__init__(config)
         self.num_identities = int(num_identities)
+        self.reid_classifier = None
         if config.reid_dim and num_identities:
             self.reid_classifier = nn.Linear(config.reid_dim, num_identities)
-            self.log_vars = nn.Parameter(torch.tensor(INITIAL_LOG_VARS))
             # JDE: unit embeddings times s = sqrt(2) log(nID - 1) make a softmax over many identities trainable.
             self.reid_scale = math.sqrt(2) * math.log(max(num_identities - 1, 2))
-        else:
-            self.reid_classifier = None
+        self.reid_contrast = bool(config.reid_dim and config.reid_contrast_weight > 0)
+        if self.reid_classifier is not None or self.reid_contrast:
+            self.log_vars = nn.Parameter(torch.tensor(INITIAL_LOG_VARS))
 
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:
         t_boxes, t_ids = batch["template_instance_boxes"][:, 0], batch["template_instance_ids"][:, 0]
@@ -73,20 +84,22 @@ class DMTrackForTraining(DMTrack):
         if not usable.any():  # never an empty batch of queries: fall back to every listed instance
             usable = t_ids >= 0
         image_index, slot = torch.nonzero(usable, as_tuple=True)
-        rois = torch.cat([image_index[:, None].float(), xywh_to_xyxy(t_boxes[image_index, slot].float())], dim=1)
+        rois = torch.cat([image_index[:, None].float(), box_xywh_to_xyxy(t_boxes[image_index, slot].float())], dim=1)
         out = super().forward(batch["template_images"][:, 0], rois, batch["search_images"][:, 0], image_index)
-        out["query_boxes"] = xywh_to_xyxy(s_boxes[image_index, slot].float())
+        out["query_boxes"] = box_xywh_to_xyxy(s_boxes[image_index, slot].float())
         out["query_ids"] = t_ids[image_index, slot]
+        if self.reid_classifier is None and not self.reid_contrast:
+            return out
+        vectors = {}
+        for key, boxes in (("search", s_boxes), ("query", t_boxes)):
+            centres = boxes[image_index, slot, :2].float() + boxes[image_index, slot, 2:].float() / 2
+            vectors[key] = sample_embeddings(out[f"{key}_embedding"], image_index, centres)
         if self.reid_classifier is not None:
-            embeddings, labels = [], []
-            for key, boxes in (("search_embedding", s_boxes), ("query_embedding", t_boxes)):
-                b, m = torch.nonzero(usable, as_tuple=True)
-                centres = boxes[b, m, :2].float() + boxes[b, m, 2:].float() / 2
-                embeddings.append(sample_embeddings(out[key], b, centres))
-                labels.append(t_ids[b, m])
-            out["reid_logits"] = self.reid_classifier(self.reid_scale * torch.cat(embeddings))
-            out["reid_labels"] = torch.cat(labels)
-            out["log_vars"] = self.log_vars
+            out["reid_logits"] = self.reid_classifier(self.reid_scale * torch.cat([vectors["search"], vectors["query"]]))
+            out["reid_labels"] = out["query_ids"].repeat(2)
+        if self.reid_contrast:
+            out["reid_query_vectors"], out["reid_search_vectors"] = vectors["query"], vectors["search"]
+        out["log_vars"] = self.log_vars
         return out
 
 
@@ -97,7 +110,8 @@ def tracker_state_dict(state_dict: dict) -> dict:
 
 
 def criterion_for(config: DMTrackConfig) -> DMTrackCriterion:
-    return DMTrackCriterion(config.strides, config.regress_ranges, config.center_sample_radius, config.target_class)
+    return DMTrackCriterion(config.strides, config.regress_ranges, config.center_sample_radius, config.target_class,
+                            reid_contrast_weight=config.reid_contrast_weight)
 
 
 def _check_data(cfg) -> None:
@@ -132,9 +146,9 @@ def top1_evaluator(config: DMTrackConfig, data, seed: int, num: int = 24):
             query = torch.from_numpy(sample["template_images"][:1]).to(device)
             search = torch.from_numpy(sample["search_images"][:1]).to(device)
             box = torch.as_tensor(sample["template_instance_boxes"][0, 0], dtype=torch.float32, device=device)
-            target = xywh_to_xyxy(torch.as_tensor(sample["search_instance_boxes"][0, 0], dtype=torch.float32))
+            target = box_xywh_to_xyxy(torch.as_tensor(sample["search_instance_boxes"][0, 0], dtype=torch.float32))
             feats = model.features(model.normalise(query))
-            rois = torch.cat([box.new_zeros(1), xywh_to_xyxy(box)])[None]
+            rois = torch.cat([box.new_zeros(1), box_xywh_to_xyxy(box)])[None]
             conditions = model.query(feats["pyramid"], rois)["conditions"]
             levels = model.detect(model.features(model.normalise(search))["pyramid"], conditions)
             boxes, scores, labels = decode_detections(
@@ -155,9 +169,19 @@ def _iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
+def evaluator_for(cfg):
+    """The real-pair figures on ``data.validation`` when it is set, else the synthetic top-1 check."""
+    if cfg.data.validation is not None:
+        return reid_pair_evaluator(validation_pairs(cfg.data.validation, seed=cfg.train.seed))
+    return top1_evaluator(cfg.model, cfg.data, cfg.train.seed)
+
+
 def build(cfg, device) -> TrainingSetup:
     _check_data(cfg)
     dataset = TrackingSamples(cfg.data, seed=cfg.train.seed)
     model = DMTrackForTraining(cfg.model, dataset.num_identities)
+    if cfg.model.pretrained_backbone:
+        model.backbone.load_state_dict(load_pretrained(cfg.model.backbone, out_strides=MOBILENETV2_STRIDES)
+                                       .state_dict())
     return TrainingSetup(model=model, criterion=criterion_for(cfg.model), dataset=dataset,
-                         collate_fn=collate_samples, evaluate=top1_evaluator(cfg.model, cfg.data, cfg.train.seed))
+                         collate_fn=collate_samples, evaluate=evaluator_for(cfg))

@@ -17,22 +17,18 @@ from ...errors import LongtrackError
 from ...models.globaltrack import GlobalTrack, GlobalTrackConfig
 from ...boxes import iou
 from ...models.globaltrack.preprocess import normalise_batch, prepare_image
+from ...ops import box_xywh_to_inclusive_xyxy
 from ..config import TrainConfig
 from ..criteria.globaltrack import GlobalTrackCriterion
 from ..data import TrackingSamples, collate_samples
 from ..setup import TrainingSetup
 from ..validation import validation_pairs
 
-__all__ = ["ModelConfig", "GlobalTrackOnBatches", "xywh_to_inclusive_xyxy", "build"]
+__all__ = ["ModelConfig", "GlobalTrackOnBatches", "build"]
 
 ModelConfig = GlobalTrackConfig  # the config's `model` section
 
 MIN_QUERY_SIDE = 2.0  # pixels: slivers at the frame border make no useful query or target
-
-
-def xywh_to_inclusive_xyxy(boxes: torch.Tensor) -> torch.Tensor:
-    """``(..., 4)`` xywh -> mmdet v1 corners ``(x, y, x + w - 1, y + h - 1)``."""
-    return torch.cat([boxes[..., :2], boxes[..., :2] + boxes[..., 2:] - 1], dim=-1)
 
 
 def unpadded_shapes(masks: torch.Tensor) -> torch.Tensor:
@@ -64,8 +60,8 @@ class GlobalTrackOnBatches(GlobalTrack):
         if not usable.any():  # keep every annotated instance rather than an empty step
             usable = ids >= 0
         image_index, instance_index = torch.nonzero(usable, as_tuple=True)
-        return self.forward_train(img_z, img_x, xywh_to_inclusive_xyxy(boxes_z[image_index, instance_index]),
-                                  xywh_to_inclusive_xyxy(boxes_x[image_index, instance_index]), image_index,
+        return self.forward_train(img_z, img_x, box_xywh_to_inclusive_xyxy(boxes_z[image_index, instance_index]),
+                                  box_xywh_to_inclusive_xyxy(boxes_x[image_index, instance_index]), image_index,
                                   unpadded_shapes(batch["search_masks"][:, 0]))
 
 
@@ -100,7 +96,7 @@ def real_pair_evaluator(cfg: TrainConfig):
         ious, scores = [], []
         for pair in pairs:
             query_image = prepare_image(pair.query_frame, model.config, device)
-            corners = xywh_to_inclusive_xyxy(torch.as_tensor(pair.query_box, dtype=torch.float32))
+            corners = box_xywh_to_inclusive_xyxy(torch.as_tensor(pair.query_box, dtype=torch.float32))
             rois = torch.cat([torch.zeros(1), corners * query_image.scale_factor]).view(1, 5).to(device)
             query = model.encode_query(model.extract_features(query_image.tensor), rois)
             search = prepare_image(pair.search_frame, model.config, device)

@@ -2,7 +2,7 @@
 shared/fixtures/eval (the tests assert <= 1e-9; this prints what the difference actually is).
 
 Usage (from the repository root):
-    python scripts/eval_fixture_diffs.py --fixtures ../shared/fixtures/eval
+    python experiments/evaluation/fixture_diffs.py --fixtures ../shared/fixtures/eval
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Where a tracker's boxes land on a synthetic benchmark: on the target, on a same-class
 distractor, on another object, or on none of them.
 
-    python scripts/globaltrack_box_hits.py runs/benchmark/synth-lt-v1.0.0/globaltrack \
+    python experiments/globaltrack/box_hits.py runs/benchmark/synth-lt-v1.0.0/globaltrack \
         --root ~/.cache/longtrack/synth-lt-v1.0.0
 
 Over the frames where the target is visible (visibility >= the sequence's ``absent_below``),

@@ -15,7 +15,7 @@ as ``DIR/dmtrack``, the plain ``longtrack eval --tracker dmtrack --out DIR`` row
 (``detect``) of that frame plus its own selection time. Resumable per sequence. Score with
 ``longtrack score --dataset synthetic --root ROOT --results OUT/dmtrack-top1 ...``.
 
-    OMP_NUM_THREADS=1 python scripts/dmtrack_ablation.py --root ~/.cache/longtrack/synth-lt-v1.0.0-f600 \\
+    OMP_NUM_THREADS=1 python experiments/dmtrack/ablation.py --root ~/.cache/longtrack/synth-lt-v1.0.0-f600 \\
         --out runs/ablation/synth-lt-v1.0.0-f600 [--weights FILE] [--option KEY=VALUE ...]
 """
 from __future__ import annotations
@@ -130,5 +130,5 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except LongtrackError as exc:
-        print(f"dmtrack_ablation: {exc}", file=sys.stderr)
+        print(f"dmtrack ablation: {exc}", file=sys.stderr)
         sys.exit(1)
