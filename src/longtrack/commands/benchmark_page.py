@@ -109,7 +109,7 @@ def _run_all(runs, dataset: str, sequences, results_dir, args) -> dict[str, str]
         try:
             summary = run_tracker_on_dataset(run.tracker, dataset, sequences, results_dir, weights=run.weights,
                                              device=args.device, workers=args.workers, progress=True,
-                                             name=run.folder)
+                                             name=run.folder, options=run.options)
         except LongtrackError as exc:
             failures[run.folder] = str(exc)
             print(f"longtrack benchmark-page: {run.folder}: {exc}", file=sys.stderr)

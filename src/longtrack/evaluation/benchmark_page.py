@@ -33,6 +33,7 @@ class PlannedRun:
     tracker: str
     weights: str | None  # None: shipped default; "none": untrained; else a file
     folder: str  # result folder name = the row's name on the page
+    options: dict = field(default_factory=dict)  # factory options, e.g. a wrapper's local_weights
 
 
 @dataclass
@@ -71,10 +72,13 @@ def plan_runs(trackers: list[str], weights: dict[str, str], untrained: bool = Tr
     runs, missing = [], {}
     for name in trackers:
         spec = get_tracker_spec(name)
+        # A wrapper (tanet:nanotrack, hybrid-lt:nanotrack) gives its local tracker that tracker's --weights.
+        inner = spec.options.get("local_tracker")
+        options = {"local_weights": weights[inner]} if inner in weights else {}
         if name in weights:
-            runs.append(PlannedRun(name, weights[name], name))
+            runs.append(PlannedRun(name, weights[name], name, options))
         elif spec.weights_path() is not None or not spec.needs_weights:
-            runs.append(PlannedRun(name, None, name))
+            runs.append(PlannedRun(name, None, name, options))
         else:
             missing[name] = (f"learned tracker that ships no weights (add its row with "
                              f"`--weights {name}=PATH`)")
