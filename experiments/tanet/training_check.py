@@ -35,6 +35,8 @@ import numpy as np
 import torch
 
 from longtrack.checkpoint import load_checkpoint, load_weights
+from longtrack.errors import LongtrackError
+from longtrack.fileio import atomic_path
 from longtrack.models.tanet import TANetGenerator, batch_statistics
 from longtrack.models.tanet_inputs import resize_bgr, target_patch
 from longtrack.train import load_config
@@ -58,6 +60,36 @@ def bce_only_setup(config: str, motion_frames: int | None = None, overrides: lis
 
 def rounded(scores: dict) -> dict:
     return {k: round(float(v), 4) for k, v in scores.items()}
+
+
+def binary_entropy(p: float) -> float:
+    """The BCE of a constant map of value ``p`` on masks whose share of ones is ``p``."""
+    return float(-(p * np.log(p) + (1 - p) * np.log(1 - p)))
+
+
+def bce_step(model, criterion, optimizer, batch) -> float:
+    """One optimizer step of the method's forward and criterion (no clipping, no schedule);
+    returns the step's BCE."""
+    model.train()
+    losses = criterion(model(batch), batch)
+    optimizer.zero_grad(set_to_none=True)
+    losses["loss"].backward()
+    optimizer.step()
+    return float(losses["bce"].detach())
+
+
+def train_on_stream(setup, optimizer, batch_size: int, step0: int, steps: int, every: int, report) -> None:
+    """Steps ``step0 + 1 .. step0 + steps`` on the samples a run of this config draws at those
+    steps; every ``every`` steps (and at the last) prints the mean train BCE since the last
+    print, the seconds per step and ``report()``'s scores."""
+    bces, start = [], time.time()
+    for k in range(1, steps + 1):
+        first = (step0 + k - 1) * batch_size
+        batch = collate_tanet([setup.dataset[(0, first + i)] for i in range(batch_size)])
+        bces.append(bce_step(setup.model, setup.criterion, optimizer, batch))
+        if k % every == 0 or k == steps:
+            print(json.dumps({"step": step0 + k, "train_bce": round(float(np.mean(bces[-every:])), 4),
+                              "s_per_step": round((time.time() - start) / k, 2), **report()}), flush=True)
 
 
 def overlay(args) -> None:
@@ -87,7 +119,7 @@ def overfit(args) -> None:
     masks = batch["masks"][:, model.first_current:model.first_current + cfg.model.motion_frames].float()
     share = float(masks.mean())
     print(json.dumps({"maps": masks.shape[0] * masks.shape[1], "mask_share": round(share, 4),
-                      "constant_map_bce": round(-(share * np.log(share) + (1 - share) * np.log(1 - share)), 4)}))
+                      "constant_map_bce": round(binary_entropy(share), 4)}))
 
     def scored(mode: str) -> dict:
         model.eval()
@@ -103,11 +135,7 @@ def overfit(args) -> None:
 
     start = time.time()
     for step in range(1, args.steps + 1):
-        model.train()
-        losses = criterion(model(batch), batch)
-        optimizer.zero_grad(set_to_none=True)
-        losses["loss"].backward()
-        optimizer.step()
+        bce_step(model, criterion, optimizer, batch)
         if step % args.every == 0 or step == args.steps:
             print(json.dumps({"step": step, "s_per_step": round((time.time() - start) / step, 2),
                               "batch_bn": scored("batch"), "running_bn": scored("running")}), flush=True)
@@ -172,7 +200,7 @@ def continue_bce(args) -> None:
     torch.manual_seed(args.seed)
     ckpt = load_checkpoint(args.checkpoint, map_location="cpu")
     cfg, setup = bce_only_setup(args.config)
-    model, criterion = setup.model, setup.criterion
+    model = setup.model
     generator_state = {k: v for k, v in ckpt["model"].items() if k.startswith("generator.")}
     model.load_state_dict({**generator_state, "iteration": ckpt["model"]["iteration"]})
     optimizer = build_optimizer(model, cfg.optim)
@@ -180,55 +208,37 @@ def continue_bce(args) -> None:
     saved = ckpt["optimizer"]
     # The run's model registers the generator first, so its first parameters are the generator's.
     if len(saved["param_groups"]) != 1 or any(saved["state"][i]["sum"].shape != p.shape for i, p in enumerate(params)):
-        raise SystemExit(f"{args.checkpoint}: not a single-group Adagrad state starting with this generator")
+        raise LongtrackError(f"{args.checkpoint}: not a single-group Adagrad state starting with this generator")
     state = optimizer.state_dict()
     state["state"] = {i: saved["state"][i] for i in range(len(params))}
     optimizer.load_state_dict(state)
     frames = val_frames(model.generator, args.videos, args.per_video)
-    step0, batch_size = int(ckpt["step"]), cfg.train.batch_size
+    step0 = int(ckpt["step"])
     print(json.dumps({"step": step0, **val_scores(model.generator, frames)}), flush=True)
-    bces, start = [], time.time()
-    for k in range(1, args.steps + 1):
-        first = (step0 + k - 1) * batch_size  # the samples the run would have drawn next
-        batch = collate_tanet([setup.dataset[(0, first + i)] for i in range(batch_size)])
-        model.train()
-        losses = criterion(model(batch), batch)
-        optimizer.zero_grad(set_to_none=True)
-        losses["loss"].backward()
-        optimizer.step()
-        bces.append(float(losses["bce"].detach()))
-        if k % args.every == 0 or k == args.steps:
-            print(json.dumps({"step": step0 + k, "train_bce": round(float(np.mean(bces[-args.every:])), 4),
-                              "s_per_step": round((time.time() - start) / k, 2),
-                              **val_scores(model.generator, frames)}), flush=True)
+    # The samples the run would have drawn next.
+    train_on_stream(setup, optimizer, cfg.train.batch_size, step0, args.steps, args.every,
+                    lambda: val_scores(model.generator, frames))
     if args.save:
-        torch.save({"generator": model.generator.state_dict()}, args.save)
+        save_generator(model.generator, args.save)
 
 
 def scratch(args) -> None:
     """A fresh generator, BCE only, on the stream of samples a run of this config draws."""
     torch.manual_seed(args.seed)
     cfg, setup = bce_only_setup(args.config, overrides=args.set)
-    model, criterion = setup.model, setup.criterion
+    model = setup.model
     optimizer = build_optimizer(model, cfg.optim)
     frames = val_frames(model.generator, args.videos, args.per_video)
-    batch_size = cfg.train.batch_size
-    bces, start = [], time.time()
-    for k in range(1, args.steps + 1):
-        batch = collate_tanet([setup.dataset[(0, (k - 1) * batch_size + i)] for i in range(batch_size)])
-        model.train()
-        losses = criterion(model(batch), batch)
-        optimizer.zero_grad(set_to_none=True)
-        losses["loss"].backward()
-        optimizer.step()
-        bces.append(float(losses["bce"].detach()))
-        if k % args.every == 0 or k == args.steps:
-            print(json.dumps({"step": k, "train_bce": round(float(np.mean(bces[-args.every:])), 4),
-                              "s_per_step": round((time.time() - start) / k, 2),
-                              "running_bn": val_scores(model.generator, frames),
-                              "batch_bn": val_scores(model.generator, frames, "batch")}), flush=True)
+    train_on_stream(setup, optimizer, cfg.train.batch_size, 0, args.steps, args.every,
+                    lambda: {"running_bn": val_scores(model.generator, frames),
+                             "batch_bn": val_scores(model.generator, frames, "batch")})
     if args.save:
-        torch.save({"generator": model.generator.state_dict()}, args.save)
+        save_generator(model.generator, args.save)
+
+
+def save_generator(generator: TANetGenerator, path: str) -> None:
+    with atomic_path(path) as tmp:
+        torch.save({"generator": generator.state_dict()}, tmp)
 
 
 def prior(args) -> None:
@@ -253,11 +263,11 @@ def prior(args) -> None:
             target_px, object_px, total_px = target_px + target.sum(), object_px + objects.sum(), total_px + target.size
             if target.any():
                 target_odds.append(target.sum() / objects.sum())
-    entropy = lambda p: -(p * np.log(p) + (1 - p) * np.log(1 - p))  # noqa: E731
     share, on_objects = target_px / total_px, target_px / object_px
     print(json.dumps(rounded({"frames": args.videos * args.per_video, "frames_with_target": len(target_odds),
                               "target_share": share, "object_share": object_px / total_px,
-                              "constant_map_bce": entropy(share), "objectness_oracle_bce": object_px / total_px * entropy(on_objects),
+                              "constant_map_bce": binary_entropy(share),
+                              "objectness_oracle_bce": object_px / total_px * binary_entropy(on_objects),
                               "oracle_value_on_objects": on_objects,
                               "oracle_object_pixel_on_target": float(np.mean(target_odds))})))
 

@@ -11,9 +11,6 @@ Input sizes: a 1280x720 frame as each method's preprocessing makes it (see INPUT
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,8 +18,8 @@ import torch
 from torch import nn
 
 from longtrack.backbones.fpn import FPN
-from longtrack.forward_timer import time_forward
 from longtrack.backbones.resnet import ResNet
+from longtrack.forward_timer import context_line, time_forward, timing_context, write_timings
 
 
 class WithNeck(nn.Module):
@@ -73,11 +70,9 @@ def main() -> int:
     parser.add_argument("--only", default="", help="run the cases whose name contains this text")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    context = timing_context(args.threads, args.device)
     device = torch.device(args.device)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"# torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-          f"{torch.get_num_threads()} threads, device {device}, load average (1 min) {load:.2f}")
+    print(context_line(context))
     print("| model | input HxW | params | fp32 ms (wall / CPU) | bf16 autocast ms (wall / CPU) |")
     print("|---|---|---|---|---|")
     results = []
@@ -97,11 +92,7 @@ def main() -> int:
                         "fp32_wall_s": fp32[0], "fp32_cpu_s": fp32[1],
                         "bf16_wall_s": bf16[0], "bf16_cpu_s": bf16[1]})
     if args.json:
-        from longtrack.fileio import atomic_write_text
-
-        meta = {"torch": torch.__version__, "threads": torch.get_num_threads(), "device": str(device),
-                "load_average_1min": load, "repeats": args.repeats}
-        atomic_write_text(args.json, json.dumps({"meta": meta, "results": results}, indent=1))
+        write_timings(args.json, {**context, "repeats": args.repeats}, results)
     return 0
 
 

@@ -2,6 +2,7 @@
 onnxruntime (``runtime="onnx"``), and NanoTrack's ONNX pair under OpenCV (``cv2.TrackerNano``), all
 on the same frames of one real-val sequence. Prints the load average; the median of ``--repeats``
 passes is reported, with the spread (min-max). Nothing here is asserted: timings are for the docs.
+``--tracker`` is any exportable tracker (``globaltrack``, ``dmtrack``), with its shipped weights.
 
     OMP_NUM_THREADS=1 python scripts/bench/onnx_speed.py --tracker globaltrack \
         --sequence ../shared/data/real-val/bird/bird-3 --frames 60 --repeats 5
@@ -59,7 +60,7 @@ def nanotrack(models: Path):
 def main() -> int:
     shared = Path(__file__).resolve().parents[2].parent / "shared"
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tracker", default="globaltrack")
+    parser.add_argument("--tracker", default="globaltrack", choices=sorted(longtrack.export.EXPORTABLE))
     parser.add_argument("--sequence", type=Path, default=shared / "data" / "real-val" / "bird" / "bird-3")
     parser.add_argument("--nanotrack", type=Path, default=shared / "models" / "nanotrack-v2")
     parser.add_argument("--frames", type=int, default=60)

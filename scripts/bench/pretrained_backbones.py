@@ -11,14 +11,11 @@ thread the CPU time is the compute time even when other jobs share the machine).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 
 import torch
 
 from longtrack.backbones import PRETRAINED
-from longtrack.forward_timer import time_forward
+from longtrack.forward_timer import context_line, time_forward, timing_context, write_timings
 
 SIZES = ((256, 256), (192, 256), (360, 480))
 OUTPUTS = {"8/16/32": (8, 16, 32), "8/16": (8, 16)}
@@ -32,12 +29,9 @@ def main() -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    context = timing_context(args.threads, args.device)
     device = torch.device(args.device)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"# torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-          f"{torch.get_num_threads()} threads, device {device}, load average (1 min) {load:.2f}; "
-          f"median of {args.repeats}, ms wall / CPU")
+    print(f"{context_line(context)}; median of {args.repeats}, ms wall / CPU")
     print("| backbone | outputs | input HxW | fp32 | fp32 channels_last | bf16 | bf16 channels_last |")
     print("|---|---|---|---|---|---|---|")
     results = []
@@ -61,11 +55,7 @@ def main() -> int:
                                         "wall_s": wall, "cpu_s": cpu})
                 print(f"| {name} | {label} | {h}x{w} | " + " | ".join(cells) + " |", flush=True)
     if args.json:
-        from longtrack.fileio import atomic_write_text
-
-        meta = {"torch": torch.__version__, "threads": torch.get_num_threads(), "device": str(device),
-                "load_average_1min": load, "repeats": args.repeats, "warmup": args.warmup}
-        atomic_write_text(args.json, json.dumps({"meta": meta, "results": results}, indent=1))
+        write_timings(args.json, {**context, "repeats": args.repeats, "warmup": args.warmup}, results)
     return 0
 
 

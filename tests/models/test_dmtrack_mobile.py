@@ -10,7 +10,6 @@ import torch
 import longtrack
 from longtrack.backbones.mobilenetv2 import MobileNetV2
 from longtrack.backbones.pretrained import cache_status, load_pretrained
-from longtrack.checkpoint import save_weights
 from longtrack.errors import LongtrackError
 from longtrack.models.dmtrack import DMTrack, DMTrackConfig
 from longtrack.models.dmtrack.config import MOBILENETV2_STRIDES
@@ -19,6 +18,7 @@ from longtrack.train.methods.dmtrack import DMTrackForTraining, criterion_for
 from longtrack.train.methods.dmtrack_validation import (PairCandidates, reid_pair_evaluator,
                                                         separation_figures)
 from longtrack.train.validation import ValidationPair
+from shipped_weights import tracker_from_weights
 
 torch.set_num_threads(1)
 
@@ -130,15 +130,8 @@ def test_weights_of_a_mobile_dmtrack_track_as_the_network_computes(tmp_path):
     cfg = mobile_config(pretrained_backbone=True)  # the tracker never fetches: the file holds the network
     torch.manual_seed(0)
     model = DMTrack(cfg.replace(pretrained_backbone=False))
-    path = save_weights(tmp_path / "w.pt", method="dmtrack", config={"model": cfg.to_dict()},
-                        state_dict=model.state_dict())
-    tracker = longtrack.create("dmtrack", weights=str(path))
+    tracker, pred = tracker_from_weights(tmp_path, "dmtrack", model, cfg, (96, 128), (40, 30, 30, 24))
     assert tracker.config.backbone == "mobilenetv2"
-    for name, tensor in model.state_dict().items():
-        assert torch.equal(tracker.model.state_dict()[name], tensor), name
-    frame = (torch.rand(96, 128, 3) * 255).to(torch.uint8).numpy()
-    tracker.initialize(frame, (40, 30, 30, 24))
-    pred = tracker.track(frame)
     assert len(pred.box) == 4 and np.isfinite(pred.box).all()
 
 

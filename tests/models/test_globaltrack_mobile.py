@@ -4,9 +4,8 @@ import dataclasses
 import pytest
 import torch
 
-import longtrack
-from longtrack.checkpoint import save_weights
 from longtrack.models.globaltrack import GlobalTrack, GlobalTrackConfig
+from shipped_weights import tracker_from_weights
 
 
 def _config(**changes) -> GlobalTrackConfig:
@@ -39,13 +38,6 @@ def test_weights_of_a_mobile_globaltrack_track_as_the_network_computes(tmp_path)
     cfg = _config(pretrained_backbone=True)  # the tracker never fetches: the file holds the network
     torch.manual_seed(0)
     model = GlobalTrack(dataclasses.replace(cfg, pretrained_backbone=False))
-    path = save_weights(tmp_path / "w.pt", method="globaltrack", config={"model": cfg.to_dict()},
-                        state_dict=model.state_dict())
-    tracker = longtrack.create("globaltrack", weights=str(path))
+    tracker, pred = tracker_from_weights(tmp_path, "globaltrack", model, cfg, (240, 320), (100, 80, 40, 30))
     assert tracker.config.backbone == "mobilenetv2"
-    for name, tensor in model.state_dict().items():
-        assert torch.equal(tracker.model.state_dict()[name], tensor), name
-    frame = (torch.rand(240, 320, 3) * 255).to(torch.uint8).numpy()
-    tracker.initialize(frame, (100, 80, 40, 30))
-    pred = tracker.track(frame)
     assert len(pred.box) == 4 and 0.0 <= pred.score <= 1.0

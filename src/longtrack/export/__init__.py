@@ -4,8 +4,8 @@
 * :func:`onnx_network`: the object a tracker calls in place of its torch network when built with
   ``runtime="onnx"`` (and ``onnx_dir=FOLDER``, else a cached export made on first use).
 
-Only the dense stages become graphs; the data-dependent parts (RoIAlign, top-k, NMS, decoding)
-keep running in torch around them. Each method's module says which part runs where.
+Only the dense stages become graphs; the data-dependent parts (RoIAlign, top-k, NMS, decoding,
+association) keep running in torch/numpy around them. Each method's module says which part runs where.
 See docs/performance.md, section "ONNX export".
 """
 from __future__ import annotations
@@ -26,6 +26,7 @@ __all__ = ["EXPORTABLE", "RUNTIMES", "export_network", "onnx_network", "check_ru
 # tracker -> the module holding its ``graph_specs(model)`` and its onnxruntime network class.
 EXPORTABLE = {
     "globaltrack": ("longtrack.export.globaltrack", "GlobalTrackOnnx"),
+    "dmtrack": ("longtrack.export.dmtrack", "DMTrackOnnx"),
 }
 RUNTIMES = ("torch", "onnx")
 

@@ -77,6 +77,10 @@ class DMTrackTracker(BaseTracker):
         calibrated on the synthetic val split by ``scripts/dmtrack_calibrate.py``), else
         ``DEFAULTS``.
         position_sigma: ``"position"``: Gaussian width of the distance penalty, in target sizes.
+        runtime: ``"torch"`` (default) or ``"onnx"``: the dense stages run under onnxruntime
+            (``longtrack.export.dmtrack`` says which part runs where; CPU only).
+        onnx_dir: with ``runtime="onnx"``, a ``longtrack export`` folder of these weights; None
+            exports into the cache on first use.
     """
 
     name = "dmtrack"
@@ -85,7 +89,8 @@ class DMTrackTracker(BaseTracker):
                  association: str = "reid", top_k: int = 10, min_score: float = 0.05,
                  reid_threshold: float | None = None, recover_score: float | None = None,
                  presence_threshold: float | None = None, gallery_score: float | None = None,
-                 gallery_interval: int = 10, position_sigma: float = 2.0, max_age: int = 30):
+                 gallery_interval: int = 10, position_sigma: float = 2.0, max_age: int = 30,
+                 runtime: str = "torch", onnx_dir: str | None = None):
         super().__init__()
         if association not in ASSOCIATIONS:
             raise LongtrackError(f"dmtrack: association must be one of {', '.join(ASSOCIATIONS)}, got {association!r}")
@@ -93,6 +98,11 @@ class DMTrackTracker(BaseTracker):
             raise LongtrackError("dmtrack: top_k and gallery_interval must be >= 1")
         self.device = torch.device(device)
         model, calibrated = load_dmtrack_calibrated(weights, size)
+        if runtime != "torch":
+            from ..export import check_runtime, onnx_network
+
+            check_runtime(self.name, runtime, self.device)
+            model = onnx_network(self.name, model, onnx_dir)
         self.model = model.to(self.device).eval()
         self.config: DMTrackConfig = self.model.config
         self.association = association

@@ -5,7 +5,7 @@ around its own calls only. Scores: success AUC / precision / normalised precisio
 protocol, averaged over sequences), OxUvA presence TPR / TNR / max-GM (counts pooled over
 sequences) and re-detection after absence (fraction of re-appearances re-found, pooled).
 
-    python scripts/compare_baselines.py --preset lt --split test --num 10 --size 320x240 \\
+    python scripts/bench/compare_baselines.py --preset lt --split test --num 10 --size 320x240 \\
         --json benchmarks/baselines_lt_320x240.json
 """
 from __future__ import annotations

@@ -1,0 +1,131 @@
+"""scripts/dmtrack_calibrate.py on a training root in the LaSOT layout: the grid's best pair by mean
+visible IoU and the presence threshold land in the weights file, which the tracker then reads;
+evaluation sets, and data without a target-absent frame, are refused before any tracking."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from longtrack.checkpoint import load_weights, save_weights
+from longtrack.errors import LongtrackError
+from longtrack.models.dmtrack import DMTrack, DMTrackConfig
+from longtrack.trackers.dmtrack import CALIBRATED, DMTrackTracker
+
+REPO = Path(__file__).resolve().parents[2]
+SIZE = (96, 72)  # frame width, height
+FRAMES = 6
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("dmtrack_calibrate", REPO / "scripts" / "dmtrack_calibrate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+calibrate = _script()
+
+
+def _write_sequence(root: Path, name: str, seed: int, absent=()) -> None:
+    """``root/<class>/<name>/`` (LaSOT layout): a textured square moving right over noise, gone
+    (fully occluded, box 0,0,0,0) in the frames ``absent``."""
+    rng = np.random.default_rng(seed)
+    folder = root / name.rsplit("-", 1)[0] / name
+    (folder / "img").mkdir(parents=True)
+    background = rng.integers(0, 90, size=(SIZE[1], SIZE[0], 3), dtype=np.uint8)
+    patch = rng.integers(120, 255, size=(16, 16, 3), dtype=np.uint8)
+    rows = []
+    for i in range(FRAMES):
+        frame = background.copy()
+        x, y = 20 + 3 * i, 28
+        if i not in absent:
+            frame[y:y + 16, x:x + 16] = patch
+        cv2.imwrite(str(folder / "img" / f"{i + 1:08d}.jpg"), frame)
+        rows.append("0,0,0,0" if i in absent else f"{x},{y},16,16")
+    (folder / "groundtruth.txt").write_text("\n".join(rows) + "\n")
+    (folder / "full_occlusion.txt").write_text(",".join("1" if i in absent else "0" for i in range(FRAMES)) + "\n")
+    (folder / "out_of_view.txt").write_text(",".join("0" * FRAMES) + "\n")
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    torch.manual_seed(0)
+    config = DMTrackConfig.small()
+    path = tmp_path_factory.mktemp("weights") / "dmtrack.pt"
+    save_weights(path, method="dmtrack", config={"model": config.to_dict()}, state_dict=DMTrack(config).state_dict())
+    return path
+
+
+@pytest.fixture
+def train_root(tmp_path):
+    root = tmp_path / "train"
+    _write_sequence(root, "cat-1", seed=1, absent=(3, 4))
+    _write_sequence(root, "dog-2", seed=2)
+    return root
+
+
+def test_a_training_root_calibrates_the_four_thresholds_into_the_weights(weights, train_root, tmp_path, capsys):
+    torch.set_num_threads(1)
+    out = tmp_path / "calibrated.pt"
+    recover, reid = [0.0, 0.1], [-1.0, 0.6]
+    assert calibrate.main(["--weights", str(weights), "--dataset", "lasot", "--root", str(train_root),
+                           "--sequences", "2", "--max-frames", str(FRAMES), "--recover", *map(str, recover),
+                           "--reid", *map(str, reid), "--write", str(out)]) == 0
+    printed = capsys.readouterr().out
+    table = {(float(a), float(b)): float(v) for a, b, v in
+             re.findall(r"gallery_score ([\d.]+), reid_threshold (-?[\d.]+): mean visible IoU ([\d.]+)", printed)}
+    assert set(table) == {(a, b) for a in recover for b in reid}
+    calibration = json.loads(printed[printed.index("{"):printed.rindex("}") + 1])
+    assert table[(calibration["recover_score"], calibration["reid_threshold"])] == max(table.values())
+    assert calibration["gallery_score"] == calibration["recover_score"]
+    assert 0.0 <= calibration["presence_threshold"] <= 1.0
+    assert "lasot" in calibration["calibrated_on"] and "2 of 2 sequences" in calibration["calibrated_on"]
+    stored = load_weights(out).tracker_config(str(out))
+    assert {k: stored[k] for k in CALIBRATED} == {k: calibration[k] for k in CALIBRATED}
+    tracker = DMTrackTracker(weights=str(out))
+    assert {k: getattr(tracker, k) for k in CALIBRATED} == pytest.approx({k: calibration[k] for k in CALIBRATED})
+
+
+def test_synthetic_sequences_bring_the_absent_frames_a_training_root_lacks(weights, tmp_path, capsys):
+    torch.set_num_threads(1)
+    root = tmp_path / "train"
+    _write_sequence(root, "dog-2", seed=2)
+    _write_sequence(root, "eel-3", seed=3)
+    assert calibrate.main(["--weights", str(weights), "--dataset", "lasot", "--root", str(root), "--sequences", "1",
+                           "--synth", "mini:1", "--synth-frames", "100", "--recover", "0.1", "--reid", "0.6"]) == 0
+    printed = capsys.readouterr().out
+    calibration = json.loads(printed[printed.index("{"):printed.rindex("}") + 1])
+    assert "1 of 2 sequences" in calibration["calibrated_on"]
+    assert "synthetic mini val 0..0 (100 frames each)" in calibration["calibrated_on"]
+    assert f"{FRAMES + 100} frames x 1 settings" in printed
+
+
+def test_an_evaluation_set_is_refused_before_the_weights_are_read(tmp_path):
+    validation = tmp_path / "real-val"
+    _write_sequence(validation, "cat-1", seed=1, absent=(3,))
+    (validation / "README.md").write_text("# real-val\n\nFor validation only: never train on them.\n")
+    roots = [validation, validation / "cat"]
+    shared = REPO.parent / "shared" / "data"
+    roots += [shared / name for name in ("real-val", "real") if (shared / name).is_dir()]
+    for root in roots:
+        with pytest.raises(LongtrackError, match="is an evaluation set"):
+            calibrate.main(["--weights", str(tmp_path / "never-read.pt"), "--dataset", "lasot", "--root", str(root)])
+
+
+def test_data_without_an_absent_frame_is_refused(tmp_path):
+    root = tmp_path / "train"
+    _write_sequence(root, "dog-2", seed=2)
+    with pytest.raises(LongtrackError, match="no target-absent frame.*--synth lt-real"):
+        calibrate.main(["--weights", str(tmp_path / "never-read.pt"), "--dataset", "lasot", "--root", str(root)])
+
+
+def test_the_default_synthetic_options_do_not_mix_with_a_dataset(tmp_path):
+    with pytest.raises(LongtrackError, match="--num and --num-frames"):
+        calibrate.main(["--weights", "w.pt", "--dataset", "lasot", "--root", str(tmp_path), "--num", "2"])
