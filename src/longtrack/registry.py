@@ -56,7 +56,7 @@ BUILTIN_TRACKERS = [
     TrackerSpec("procontext", "longtrack.trackers.procontext:ProContEXTTracker", "Lan et al., ProContEXT: Exploring Progressive Context Transformer for Tracking, ICASSP 2023", default_weights="procontext-synth.pt", needs_weights=True),
     TrackerSpec("globaltrack", "longtrack.trackers.globaltrack:GlobalTrackTracker", "Huang et al., GlobalTrack: A Simple and Strong Baseline for Long-term Tracking, AAAI 2020", default_weights="globaltrack-real.pt", needs_weights=True),
     TrackerSpec("tanet:*", "longtrack.trackers.tanet:TANetTracker", "Wang et al., Tracking by Joint Local and Global Search: A Target-aware Attention based Approach, TNNLS 2021", default_weights="tanet-synth.pt", needs_weights=True),
-    TrackerSpec("dmtrack", "longtrack.trackers.dmtrack:DMTrackTracker", "Zhang et al., Distractor-aware Fast Tracking via Dynamic Convolutions and MOT Philosophy, CVPR 2021", default_weights="dmtrack-synth.pt", needs_weights=True),
+    TrackerSpec("dmtrack", "longtrack.trackers.dmtrack:DMTrackTracker", "Zhang et al., Distractor-aware Fast Tracking via Dynamic Convolutions and MOT Philosophy, CVPR 2021", default_weights="dmtrack-real.pt", needs_weights=True),
     TrackerSpec("hybrid-lt:*", "longtrack.trackers.hybrid_lt:HybridLongTermTracker", "longtrack: local tracker + GlobalTrack search and verification, DMTrack-style re-id association, ProContEXT-style dynamic templates, TANet-style switching (docs/methods/hybrid-lt.md)", default_weights="globaltrack-real.pt", needs_weights=True),
     TrackerSpec("gtelt", "longtrack.trackers.gtelt:GTELTTracker", "Zhou et al., Global Tracking via Ensemble of Local Trackers, CVPR 2022", default_weights="gtelt-synth.pt", needs_weights=True),
 ]

@@ -46,7 +46,9 @@ def test_create_defaults_to_csrt_with_globaltrack_weights():
 
 def test_follows_leaves_and_comes_back(spliced):
     frames, truth = spliced
-    tracker = longtrack.create("hybrid-lt")
+    # CSRT only says "ok": it is lost after `patience` failed checks (every 5 frames); 2 makes
+    # the 20 gone frames enough to see it (the default, 8, needs 40)
+    tracker = longtrack.create("hybrid-lt", patience=2)
     preds = _run(tracker, frames, truth)
     visible = [iou(p.box, t) for p, t in zip(preds[:VISIBLE - 1], truth[1:VISIBLE])]
     gone = preds[VISIBLE - 1:VISIBLE - 1 + GONE]

@@ -4,8 +4,9 @@ the five methods (docs/methods/hybrid-lt.md says which part comes from where).
 Per frame:
 
 * **local search**: the wrapped local tracker (``hybrid-lt:csrt`` by default, ``hybrid-lt:nanotrack``
-  when NanoTrack's files are given) follows the target. It is *fine* when it reports present
-  (NanoTrack: its score reaches its tuned presence threshold; the OpenCV trackers: their "ok").
+  when NanoTrack's files are given) follows the target. It is *fine* when its score reaches
+  ``local_threshold`` (NanoTrack, whose ``presence_threshold`` attribute marks a score scale) or
+  when it says "ok" (the OpenCV trackers).
 * **check frames** (every ``check_interval`` frames, and every frame where the local tracker is
   not fine): one pass of GlobalTrack's backbone over the whole frame, then
 
@@ -21,19 +22,23 @@ Per frame:
   - **temporal context** (GTELT's idea of carrying candidates across frames): a candidate that
     overlaps (IoU >= 0.5) the one picked at the previous check needs only ``context_threshold``
     instead of ``accept_threshold``;
-  - **switching**: a verified local box is kept unless a picked candidate elsewhere (IoU < 0.3)
-    beats its score by ``switch_margin``; an unverified one is replaced by an accepted candidate
-    (the local tracker restarts there); with no accepted candidate after ``patience`` failed
-    checks the tracker is *lost*: absent, and every check frame searches the whole frame.
+  - **switching**: a local tracker that is fine and has a score scale (NanoTrack) is trusted:
+    the global score of the true target varies far more from one target to another than
+    NanoTrack's own score does (on real-train person clips GlobalTrack scores the target below
+    look-alikes). One that only says "ok" (CSRT) is trusted until its box fails ``patience``
+    checks in a row. A trusted but unverified box is replaced only by a picked candidate
+    elsewhere (IoU < 0.3) that beats its score by ``switch_margin``; an untrusted one by any
+    accepted candidate (the local tracker restarts there). Untrusted with no accepted candidate
+    after ``patience`` failed checks, the tracker is *lost*: absent, and every frame is checked.
 * **dynamic templates** (ProContEXT): on a check frame whose local box scores at least
   ``update_threshold``, at most every ``update_interval`` frames, the box's query encoding joins
   the templates (the ``max_dynamic`` newest are kept; the first frame's is never dropped).
-* **presence**: present iff not lost, the local tracker is fine or the frame was checked, and the
-  confidence (the last check's score) reaches ``presence_threshold``.
+* **presence**: present iff the answer is trusted and the tracker is not lost; the confidence
+  is the last check's global score, moved to the side of ``presence_threshold`` that says so.
 
 Defaults are tuned on real-train only: the thresholds on GlobalTrack's score start from the
-shipped GlobalTrack weights' presence threshold (tuned on real-train); NanoTrack's fine-threshold
-is its own tuned presence threshold. ``global_search``, ``reid``, ``dynamic_templates`` and
+shipped GlobalTrack weights' presence threshold (tuned on real-train); ``local_threshold`` (0.8)
+and ``patience`` (8) were chosen on 6 real-train clips (docs/methods/hybrid-lt.md). ``global_search``, ``reid``, ``dynamic_templates`` and
 ``verify_switch`` switch the parts off for the ablation table.
 """
 from __future__ import annotations
@@ -55,6 +60,9 @@ __all__ = ["HybridLongTermTracker", "HybridState", "Candidate"]
 
 # Used when the GlobalTrack weights carry no tuned presence threshold.
 FALLBACK_ACCEPT_THRESHOLD = 0.9
+# A scored local tracker (NanoTrack) is trusted at this score: chosen from 0.8 / 0.9 / 0.978 (its
+# presence threshold) on 6 real-train clips x 250 frames (docs/methods/hybrid-lt.md).
+FINE_LOCAL_SCORE = 0.8
 
 
 @dataclass
@@ -105,7 +113,7 @@ class HybridLongTermTracker(BaseTracker):
         update_threshold, update_interval, max_dynamic: dynamic templates.
         presence_threshold: confidence for ``present`` (default ``verify_threshold``).
         local_threshold: the local tracker's score that counts as fine, for trackers with a score
-            scale (default: the tracker's own ``presence_threshold`` attribute, else 0.5).
+            scale (those with a ``presence_threshold`` attribute; default ``FINE_LOCAL_SCORE``).
         global_search, reid, dynamic_templates, verify_switch: the parts, for ablations
             (``verify_switch=False``: an unverified local box is replaced by the top candidate
             and a verified one is never questioned).
@@ -119,7 +127,7 @@ class HybridLongTermTracker(BaseTracker):
                  local_options: dict | None = None, check_interval: int = 5, max_candidates: int = 5,
                  accept_threshold: float | None = None, context_threshold: float = 0.5,
                  candidate_threshold: float = 0.3, verify_threshold: float | None = None,
-                 reid_threshold: float = 0.5, switch_margin: float = 0.05, patience: int = 2,
+                 reid_threshold: float = 0.5, switch_margin: float = 0.05, patience: int = 8,
                  update_threshold: float = 0.97, update_interval: int = 25, max_dynamic: int = 2,
                  presence_threshold: float | None = None, local_threshold: float | None = None,
                  global_search: bool = True, reid: bool = True, dynamic_templates: bool = True,
@@ -148,9 +156,7 @@ class HybridLongTermTracker(BaseTracker):
         self.local_name, self.local_weights = local_tracker, local_weights
         self.local_options = dict(local_options or {})
         self.local: Tracker = self._new_local()
-        scale = getattr(self.local, "presence_threshold", None)
-        self.local_threshold = float(local_threshold if local_threshold is not None
-                                     else scale if scale is not None else 0.5)
+        self.local_threshold = float(local_threshold if local_threshold is not None else FINE_LOCAL_SCORE)
         self.state: HybridState | None = None
         self._static: QueryEncoding | None = None
         self._static_embedding: torch.Tensor | None = None
@@ -212,17 +218,18 @@ class HybridLongTermTracker(BaseTracker):
         s = self.state
         s.frame_index += 1
         local = self.local.track(frame)
-        fine = local.present and not s.lost
-        if fine and getattr(self.local, "presence_threshold", None) is not None:
+        if getattr(self.local, "presence_threshold", None) is not None:  # a score scale (NanoTrack)
             fine = local.score >= self.local_threshold
-        if fine and s.frame_index % self.check_interval:
+        else:  # a tracker that only says "ok"
+            fine = local.present
+        if fine and not s.lost and s.frame_index % self.check_interval:
             self.last_phase = "local"
             s.box = local.box
             return Prediction(local.box, s.confidence, s.confidence >= self.presence_threshold)
         self.last_phase = "global" if (s.lost or not fine) else "local"
-        return self._check(frame, local.box)
+        return self._check(frame, local.box, fine)
 
-    def _check(self, frame: np.ndarray, local_box: Box) -> Prediction:
+    def _check(self, frame: np.ndarray, local_box: Box, fine: bool) -> Prediction:
         s = self.state
         s.checks += 1
         image = prepare_image(frame, self.config, self.device)
@@ -230,11 +237,17 @@ class HybridLongTermTracker(BaseTracker):
         score, similarity, roi_feats = self._score(feats, self._rois([local_box], image))
         own = Candidate(local_box, float(score[0]), float(similarity[0]))
         verified = own.score >= self.verify_threshold and (not self.reid or own.similarity >= self.reid_threshold)
+        s.failed_checks = 0 if verified else s.failed_checks + 1
+        # A fine local tracker is trusted until its box fails `patience` checks in a row: the
+        # global score of the true target varies from one target to another far more than the
+        # local tracker's own score does.
+        scored = getattr(self.local, "presence_threshold", None) is not None
+        trusted = verified or (fine and (scored or s.failed_checks < self.patience))
         pick = self._pick(self._candidates(feats, image)) if self.global_search else None
         switch = False
         if pick is not None:
-            if verified:
-                switch = (self.verify_switch and _iou(pick.box, own.box) < 0.3
+            if trusted:
+                switch = (self.verify_switch and not verified and _iou(pick.box, own.box) < 0.3
                           and pick.score > own.score + self.switch_margin)
             else:
                 switch = _iou(pick.box, own.box) < 0.3 or pick.score > own.score
@@ -242,20 +255,18 @@ class HybridLongTermTracker(BaseTracker):
             self.local = self._new_local()
             self.local.initialize(frame, pick.box)
             s.switches += 1
-            answer, verified = pick, True
+            s.failed_checks = 0
+            answer, trusted = pick, True
         else:
             answer = own
-        if verified:
-            s.failed_checks, s.lost = 0, False
-            if not switch:
+            if verified:
                 self._maybe_add_template(feats, image, own, roi_feats)
-        else:
-            s.failed_checks += 1
-            s.lost = s.failed_checks >= self.patience
-        s.box, s.confidence = answer.box, answer.score if verified else min(answer.score, self.presence_threshold)
-        present = verified and not s.lost and s.confidence >= self.presence_threshold
-        if not present:
-            s.confidence = min(s.confidence, np.nextafter(self.presence_threshold, 0.0))
+        s.lost = not trusted and s.failed_checks >= self.patience
+        s.box = answer.box
+        present = trusted and not s.lost
+        # the confidence is the global score, moved to the right side of the presence threshold
+        threshold = self.presence_threshold
+        s.confidence = max(answer.score, threshold) if present else min(answer.score, float(np.nextafter(threshold, 0.0)))
         return Prediction(answer.box, s.confidence, present)
 
     def _pick(self, candidates: list[Candidate]) -> Candidate | None:
