@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import warnings
 
-import cv2
 import numpy as np
 import pytest
 
 import longtrack
+from fabricated_lasot import SIZE, write_lasot_sequence
 from longtrack.cli import main
 from longtrack.errors import LongtrackError
 from longtrack.evaluation.tanet_switching_tuning import (SwitchingRecord, best_cut, best_patience, choose_thresholds,
@@ -18,26 +18,10 @@ from longtrack.evaluation.tanet_switching_tuning import (SwitchingRecord, best_c
 from longtrack.registry import TrackerSpec
 from longtrack.trackers.tanet_switching import PAPER_SWITCHING, read_table
 
-SIZE = (96, 72)  # frame width, height
 
 
 def _write_sequence(root, name: str, n: int, seed: int) -> None:
-    """``root/<class>/<name>/`` (LaSOT layout): a textured square moving right over noise."""
-    rng = np.random.default_rng(seed)
-    folder = root / name.rsplit("-", 1)[0] / name
-    (folder / "img").mkdir(parents=True)
-    background = rng.integers(0, 90, size=(SIZE[1], SIZE[0], 3), dtype=np.uint8)
-    patch = rng.integers(120, 255, size=(16, 16, 3), dtype=np.uint8)
-    boxes = []
-    for i in range(n):
-        x, y = 20 + i, 28
-        frame = background.copy()
-        frame[y:y + 16, x:x + 16] = patch
-        cv2.imwrite(str(folder / "img" / f"{i + 1:08d}.jpg"), frame)
-        boxes.append((x, y, 16, 16))
-    (folder / "groundtruth.txt").write_text("".join(f"{x},{y},{w},{h}\n" for x, y, w, h in boxes))
-    (folder / "full_occlusion.txt").write_text(",".join("0" * n) + "\n")
-    (folder / "out_of_view.txt").write_text(",".join("0" * n) + "\n")
+    write_lasot_sequence(root, name, n, seed)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """DMTrack under onnxruntime against PyTorch, for both backbones: the shipped weights
-(dmtrack-synth.pt, DLA-34 with deformable IDA-up) and the small MobileNetV2 configuration at random
-initialisation (built as tests/models/test_dmtrack_mobile.py builds it).
+(dmtrack-real.pt, MobileNetV2), the synthetic-only dmtrack-synth.pt (DLA-34 with deformable
+IDA-up) and a small MobileNetV2 configuration at random initialisation (built as tests/models/test_dmtrack_mobile.py builds it).
 
 * Every exported stage: |onnxruntime - torch| <= 1e-4 x max(1, max |torch output|), and <= 1e-3 x
   max |torch output| (the random MobileNetV2's maps are small, down to 1e-8, where the first bound
@@ -28,6 +28,7 @@ import torch
 pytest.importorskip("onnxruntime")
 
 import longtrack  # noqa: E402
+from longtrack.registry import get_tracker_spec  # noqa: E402
 from longtrack.checkpoint import save_weights  # noqa: E402
 from longtrack.cli import main  # noqa: E402
 from longtrack.errors import LongtrackError  # noqa: E402
@@ -69,9 +70,11 @@ def clip(shared_dir):
     return frames, first
 
 
-@pytest.fixture(scope="module", params=["shipped", "mobilenetv2"])
+@pytest.fixture(scope="module", params=["shipped", "dla34-synth", "mobilenetv2"])
 def case(request, tmp_path_factory) -> Case:
     weights, options = None, {}
+    if request.param == "dla34-synth":  # the synthetic-only weights: DLA-34 with deformable IDA-up
+        weights = get_tracker_spec("dmtrack").weights_path().replace("-real.pt", "-synth.pt")
     if request.param == "mobilenetv2":
         torch.manual_seed(0)
         weights = str(save_weights(tmp_path_factory.mktemp("weights") / "mobile.pt", method="dmtrack",
@@ -96,7 +99,7 @@ def test_every_stage_matches_torch(case, clip):
     torch_model, onnx_model = case.reference.model, case.ours.model
     frames, first = clip
     config = torch_model.config
-    # The 480x267 frame becomes a padded 256x160 (shipped) or 128x96 input: not the 64x96 exported with.
+    # The 480x267 frame becomes a padded input (256x160 for DLA-34, the fitted 384x288 or 128x96 for MobileNetV2): not the 64x96 exported with.
     image, scale, _ = preprocess_image(frames[5], config)
     assert tuple(image.shape[-2:]) != (2 * config.size_divisor, 3 * config.size_divisor)
     x, y, w, h = first
@@ -172,12 +175,6 @@ def test_without_re_id_there_is_no_embed_stage(tmp_path):
     assert network.embed(network.features(torch.zeros(1, 3, 96, 128))) is None
 
 
-def test_other_correlations_and_runtimes_are_refused(tmp_path):
+def test_other_correlations_are_refused(tmp_path):
     with pytest.raises(LongtrackError, match="correlation 'dynamic'"):
         export_network("dmtrack", DMTrack(mobile_config(correlation="xcorr")), tmp_path)
-    with pytest.raises(LongtrackError, match="holds no manifest.json"):
-        longtrack.create("dmtrack", runtime="onnx", onnx_dir=str(tmp_path))
-    with pytest.raises(LongtrackError, match="runtime must be one of"):
-        longtrack.create("dmtrack", runtime="tensorrt")
-    with pytest.raises(LongtrackError, match="runs on the CPU"):
-        longtrack.create("dmtrack", runtime="onnx", device="cuda")

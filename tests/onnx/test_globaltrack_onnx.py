@@ -118,12 +118,3 @@ def test_a_folder_of_other_weights_is_refused(trackers):
     synth = get_tracker_spec("globaltrack").weights_path().replace("-real.pt", "-synth.pt")
     with pytest.raises(LongtrackError, match="other weights"):
         longtrack.create("globaltrack", weights=synth, runtime="onnx", onnx_dir=str(cached))
-
-
-def test_a_folder_without_manifest_and_bad_runtimes_are_refused(tmp_path):
-    with pytest.raises(LongtrackError, match="holds no manifest.json"):
-        longtrack.create("globaltrack", runtime="onnx", onnx_dir=str(tmp_path))
-    with pytest.raises(LongtrackError, match="runtime must be one of"):
-        longtrack.create("globaltrack", runtime="tensorrt")
-    with pytest.raises(LongtrackError, match="runs on the CPU"):
-        longtrack.create("globaltrack", runtime="onnx", device="cuda")

@@ -8,18 +8,16 @@ import json
 import re
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 import torch
 
+from fabricated_lasot import write_lasot_sequence
 from longtrack.checkpoint import load_weights, save_weights
 from longtrack.errors import LongtrackError
 from longtrack.models.dmtrack import DMTrack, DMTrackConfig
 from longtrack.trackers.dmtrack import CALIBRATED, DMTrackTracker
 
 REPO = Path(__file__).resolve().parents[2]
-SIZE = (96, 72)  # frame width, height
 FRAMES = 6
 
 
@@ -34,24 +32,7 @@ calibrate = _script()
 
 
 def _write_sequence(root: Path, name: str, seed: int, absent=()) -> None:
-    """``root/<class>/<name>/`` (LaSOT layout): a textured square moving right over noise, gone
-    (fully occluded, box 0,0,0,0) in the frames ``absent``."""
-    rng = np.random.default_rng(seed)
-    folder = root / name.rsplit("-", 1)[0] / name
-    (folder / "img").mkdir(parents=True)
-    background = rng.integers(0, 90, size=(SIZE[1], SIZE[0], 3), dtype=np.uint8)
-    patch = rng.integers(120, 255, size=(16, 16, 3), dtype=np.uint8)
-    rows = []
-    for i in range(FRAMES):
-        frame = background.copy()
-        x, y = 20 + 3 * i, 28
-        if i not in absent:
-            frame[y:y + 16, x:x + 16] = patch
-        cv2.imwrite(str(folder / "img" / f"{i + 1:08d}.jpg"), frame)
-        rows.append("0,0,0,0" if i in absent else f"{x},{y},16,16")
-    (folder / "groundtruth.txt").write_text("\n".join(rows) + "\n")
-    (folder / "full_occlusion.txt").write_text(",".join("1" if i in absent else "0" for i in range(FRAMES)) + "\n")
-    (folder / "out_of_view.txt").write_text(",".join("0" * FRAMES) + "\n")
+    write_lasot_sequence(root, name, FRAMES, seed, step=3, absent=absent)
 
 
 @pytest.fixture(scope="module")
