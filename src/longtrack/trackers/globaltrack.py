@@ -30,7 +30,7 @@ from ..models.globaltrack import GlobalTrack, GlobalTrackConfig, PreparedImage, 
 from ..multi_target import target_boxes
 from .network import build_network
 
-__all__ = ["GlobalTrackTracker", "GlobalTrackState", "DEFAULT_PRESENCE_THRESHOLD", "load_globaltrack"]
+__all__ = ["GlobalTrackTracker", "GlobalTrackState", "DEFAULT_PRESENCE_THRESHOLD", "frame_rois", "load_globaltrack"]
 
 # Used when neither the caller nor the weights file gives a threshold.
 DEFAULT_PRESENCE_THRESHOLD = 0.5
@@ -124,10 +124,7 @@ class GlobalTrackTracker(BaseTracker):
     def _encode_targets(self, frame: np.ndarray, boxes: Sequence[Box]) -> None:
         prepared = prepare_image(frame, self.config, self.device)
         feats = self.model.extract_features(prepared.tensor)
-        corners = torch.as_tensor(np.stack([xywh_to_inclusive_xyxy(box) for box in boxes]) * prepared.scale_factor,
-                                  dtype=torch.float32)
-        rois = torch.cat([corners.new_zeros((len(boxes), 1)), corners], dim=1).to(self.device)
-        queries = self.model.encode_query(feats, rois)
+        queries = self.model.encode_query(feats, frame_rois(boxes, prepared))
         if len(boxes) == 1:
             self.states = [GlobalTrackState(query=queries, box=tuple(boxes[0]))]
         else:
@@ -170,6 +167,14 @@ class GlobalTrackTracker(BaseTracker):
         if not (score > self.config.test_rcnn.score_thr and np.isfinite(corners).all()):
             return None, 0.0
         return corners, score
+
+
+def frame_rois(boxes: Sequence[Box], image: PreparedImage) -> torch.Tensor:
+    """xywh frame boxes -> ``[N, 5]`` RoIs (image 0, inclusive x1 y1 x2 y2 in the network's input
+    pixels) on ``image``'s device."""
+    corners = torch.as_tensor(np.stack([xywh_to_inclusive_xyxy(box) for box in boxes]) * image.scale_factor,
+                              dtype=torch.float32)
+    return torch.cat([corners.new_zeros((len(boxes), 1)), corners], dim=1).to(image.tensor.device)
 
 
 def load_globaltrack(weights: str | None, size: str | None = None) -> tuple[GlobalTrack, float | None]:

@@ -48,13 +48,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..boxes import inclusive_xyxy_to_xywh, xywh_to_inclusive_xyxy
+from ..boxes import inclusive_xyxy_to_xywh
 from ..contract import BaseTracker, Box, Prediction, Tracker
 from ..errors import LongtrackError
 from ..models.globaltrack import PreparedImage, QueryEncoding, prepare_image
 from ..registry import DEFAULT_LOCAL_TRACKERS, get_tracker_spec
 from .association import iou_matrix
-from .globaltrack import load_globaltrack
+from .globaltrack import frame_rois, load_globaltrack
 
 __all__ = ["HybridLongTermTracker", "HybridState", "Candidate"]
 
@@ -155,7 +155,7 @@ class HybridLongTermTracker(BaseTracker):
         self.global_search, self.reid, self.verify_switch = bool(global_search), bool(reid), bool(verify_switch)
         self.local_name, self.local_weights = local_tracker, local_weights
         self.local_options = dict(local_options or {})
-        self.local: Tracker = self._new_local()
+        self.local: Tracker = self._new_local()  # bad local weights fail here, not on the first frame
         self.local_threshold = float(local_threshold if local_threshold is not None else FINE_LOCAL_SCORE)
         self.state: HybridState | None = None
         self._static: QueryEncoding | None = None
@@ -166,11 +166,6 @@ class HybridLongTermTracker(BaseTracker):
         return spec.build(weights=self.local_weights, device=str(self.device), **self.local_options)
 
     # -- network pieces ----------------------------------------------------------------------
-    def _rois(self, boxes: list[Box], image: PreparedImage) -> torch.Tensor:
-        corners = np.stack([xywh_to_inclusive_xyxy(b) for b in boxes]) * image.scale_factor
-        rois = torch.as_tensor(corners, dtype=torch.float32)
-        return torch.cat([rois.new_zeros((len(boxes), 1)), rois], dim=1).to(self.device)
-
     def _templates(self) -> list[QueryEncoding]:
         return [self._static, *self.state.dynamic]
 
@@ -198,7 +193,7 @@ class HybridLongTermTracker(BaseTracker):
         boxes = [b for b in boxes if b[2] > 0 and b[3] > 0]
         if not boxes:
             return []
-        scores, similarity, _ = self._score(feats, self._rois(boxes, image))
+        scores, similarity, _ = self._score(feats, frame_rois(boxes, image))
         return [Candidate(b, float(s), float(r)) for b, s, r in zip(boxes, scores, similarity)]
 
     # -- the Tracker protocol ---------------------------------------------------------------
@@ -206,7 +201,7 @@ class HybridLongTermTracker(BaseTracker):
     def _initialize(self, frame: np.ndarray, box: Box) -> None:
         image = prepare_image(frame, self.config, self.device)
         feats = self.model.extract_features(image.tensor)
-        rois = self._rois([box], image)
+        rois = frame_rois([box], image)
         self._static = self.model.encode_query(feats, rois)
         self._static_embedding = _unit(self._static.rcnn_roi)
         self.local = self._new_local()
@@ -234,7 +229,7 @@ class HybridLongTermTracker(BaseTracker):
         s.checks += 1
         image = prepare_image(frame, self.config, self.device)
         feats = self.model.extract_features(image.tensor)
-        score, similarity, roi_feats = self._score(feats, self._rois([local_box], image))
+        score, similarity, roi_feats = self._score(feats, frame_rois([local_box], image))
         own = Candidate(local_box, float(score[0]), float(similarity[0]))
         verified = own.score >= self.verify_threshold and (not self.reid or own.similarity >= self.reid_threshold)
         s.failed_checks = 0 if verified else s.failed_checks + 1
@@ -275,9 +270,7 @@ class HybridLongTermTracker(BaseTracker):
         pool = [c for c in candidates if c.score >= self.candidate_threshold]
         if not pool:
             return None
-        if not self.verify_switch:
-            best = max(pool, key=lambda c: c.score)
-        elif self.reid:
+        if self.reid and self.verify_switch:
             best = max(pool, key=lambda c: c.similarity)
             if best.similarity < self.reid_threshold:
                 return None
@@ -296,7 +289,7 @@ class HybridLongTermTracker(BaseTracker):
         if (self.max_dynamic == 0 or own.score < self.update_threshold
                 or s.frame_index - s.last_update < self.update_interval):
             return
-        query = self.model.encode_query(feats, self._rois([own.box], image))
+        query = self.model.encode_query(feats, frame_rois([own.box], image))
         s.dynamic.append(query)
         s.dynamic_embeddings.append(_unit(roi_feats))
         del s.dynamic[:-self.max_dynamic], s.dynamic_embeddings[:-self.max_dynamic]
