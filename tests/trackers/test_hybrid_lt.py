@@ -91,3 +91,13 @@ def test_bad_options_are_one_line_errors():
         longtrack.create("hybrid-lt:tanet:kcf")
     with pytest.raises(LongtrackError, match="check_interval"):
         longtrack.create("hybrid-lt", check_interval=0)
+
+
+def test_nanotrack_local_tracker_is_scored_and_needs_its_files(shared_dir, spliced):
+    frames, truth = spliced
+    tracker = longtrack.create("hybrid-lt:nanotrack", local_weights=str(shared_dir / "models" / "nanotrack-v2"))
+    assert tracker.local_scored and not longtrack.create("hybrid-lt").local_scored
+    preds = _run(tracker, frames[:VISIBLE], truth[:VISIBLE])
+    assert np.mean([iou(p.box, t) for p, t in zip(preds, truth[1:VISIBLE])]) > 0.5
+    with pytest.raises(LongtrackError, match="nanotrack ships no weights"):
+        longtrack.create("hybrid-lt:nanotrack")

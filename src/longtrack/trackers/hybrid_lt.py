@@ -156,6 +156,8 @@ class HybridLongTermTracker(BaseTracker):
         self.local_name, self.local_weights = local_tracker, local_weights
         self.local_options = dict(local_options or {})
         self.local: Tracker = self._new_local()  # bad local weights fail here, not on the first frame
+        # NanoTrack's presence_threshold marks a score scale; the OpenCV trackers only say "ok"
+        self.local_scored = getattr(self.local, "presence_threshold", None) is not None
         self.local_threshold = float(local_threshold if local_threshold is not None else FINE_LOCAL_SCORE)
         self.state: HybridState | None = None
         self._static: QueryEncoding | None = None
@@ -213,10 +215,7 @@ class HybridLongTermTracker(BaseTracker):
         s = self.state
         s.frame_index += 1
         local = self.local.track(frame)
-        if getattr(self.local, "presence_threshold", None) is not None:  # a score scale (NanoTrack)
-            fine = local.score >= self.local_threshold
-        else:  # a tracker that only says "ok"
-            fine = local.present
+        fine = local.score >= self.local_threshold if self.local_scored else local.present
         if fine and not s.lost and s.frame_index % self.check_interval:
             self.last_phase = "local"
             s.box = local.box
@@ -233,11 +232,10 @@ class HybridLongTermTracker(BaseTracker):
         own = Candidate(local_box, float(score[0]), float(similarity[0]))
         verified = own.score >= self.verify_threshold and (not self.reid or own.similarity >= self.reid_threshold)
         s.failed_checks = 0 if verified else s.failed_checks + 1
-        # A fine local tracker is trusted until its box fails `patience` checks in a row: the
-        # global score of the true target varies from one target to another far more than the
-        # local tracker's own score does.
-        scored = getattr(self.local, "presence_threshold", None) is not None
-        trusted = verified or (fine and (scored or s.failed_checks < self.patience))
+        # A fine scored local tracker is trusted (the global score of the true target varies from
+        # one target to another far more than NanoTrack's does); an "ok"-only one until its box
+        # fails `patience` checks in a row.
+        trusted = verified or (fine and (self.local_scored or s.failed_checks < self.patience))
         pick = self._pick(self._candidates(feats, image)) if self.global_search else None
         switch = False
         if pick is not None:
