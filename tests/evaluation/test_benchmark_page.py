@@ -262,3 +262,19 @@ def test_an_extra_row_runs_a_tracker_with_other_weights_under_its_own_name():
     for bad in (["kcf=kcf@x.pt"], ["a=globaltrack"], ["x-untrained=globaltrack@w.pt"]):
         with pytest.raises(LongtrackError):
             parse_extra_rows(bad, ["globaltrack", "kcf"])
+
+
+def test_the_regenerating_command_keeps_extra_rows_and_wrappers_get_local_weights():
+    import argparse
+
+    from longtrack.commands.benchmark_page import _command_line, add_arguments
+    from longtrack.evaluation.benchmark_page import plan_runs
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--suite", "real", "--trackers", "globaltrack", "--extra-row",
+                              "globaltrack-synth=globaltrack@old.pt"])
+    assert "--extra-row globaltrack-synth=globaltrack@old.pt" in _command_line(args, ["globaltrack"])
+    runs, _ = plan_runs(["nanotrack", "tanet:nanotrack", "kcf"], {"nanotrack": "nano/"}, untrained=False)
+    options = {r.folder: r.options for r in runs}
+    assert options == {"nanotrack": {}, "tanet:nanotrack": {"local_weights": "nano/"}, "kcf": {}}

@@ -79,6 +79,8 @@ def _command_line(args, trackers: list[str]) -> str:
         words += ["--trackers", *trackers, "--num", str(args.num)]
     for item in args.weights or []:
         words += ["--weights", item]
+    for item in args.extra_row or []:  # without them the regenerated page would drop those rows
+        words += ["--extra-row", item]
     if args.no_untrained:
         words.append("--no-untrained")
     if args.workers != 1:
