@@ -91,6 +91,8 @@ def test_bad_options_are_one_line_errors():
         longtrack.create("hybrid-lt:tanet:kcf")
     with pytest.raises(LongtrackError, match="check_interval"):
         longtrack.create("hybrid-lt", check_interval=0)
+    with pytest.raises(LongtrackError, match="presence_threshold must be in"):
+        longtrack.create("hybrid-lt", presence_threshold=0.0)
 
 
 def test_nanotrack_local_tracker_is_scored_and_needs_its_files(shared_dir, spliced):

@@ -4,8 +4,9 @@ On the first frame the query (the given box) is encoded once and never updated. 
 frame is searched whole: rescaled to fit ``max_size`` (1333x800 at paper size), QG-RPN
 proposals, QG-RCNN scores, and the answer is the single highest-scoring box, with no motion model
 and no smoothing. Confidence = that box's RCNN object probability; ``present`` = confidence >=
-``presence_threshold`` (ours: the authors never report absence; the value is tuned on the
-synthetic val split and stored in the weights file, see docs/methods/globaltrack.md).
+``presence_threshold`` (ours: the authors never report absence; the value is tuned on training
+data, real-train + lt-real for the shipped weights, and stored in the weights file, see
+docs/methods/globaltrack.md).
 
 The RCNN NMS is skipped: NMS never removes the highest-scoring box, so the top-1 is the same
 (a test checks it on the authors' outputs).

@@ -11,7 +11,8 @@ Per frame:
   not fine): one pass of GlobalTrack's backbone over the whole frame, then
 
   - **verification** of the local box (TANet's switching with verification): its QG-RCNN score
-    against every template, static and dynamic; the best is the frame's confidence;
+    against every template, static and dynamic (the best is the frame's confidence), must reach
+    ``verify_threshold`` and, with ``reid``, its embedding's cosine ``reid_threshold``;
   - **global search** (GlobalTrack): QG-RPN + QG-RCNN with the first-frame query give the
     candidates (the ``max_candidates`` best after the RCNN NMS), each rescored against every
     template as the local box is;
@@ -19,27 +20,31 @@ Per frame:
     ``candidate_threshold``, the one whose appearance embedding (its RoI feature, unit length) is
     closest in cosine to the templates' wins, not simply the highest-scoring one; it must reach
     ``reid_threshold``;
-  - **temporal context** (GTELT's idea of carrying candidates across frames): a candidate that
-    overlaps (IoU >= 0.5) the one picked at the previous check needs only ``context_threshold``
-    instead of ``accept_threshold``;
+  - **temporal context** (GTELT's idea of carrying candidates across frames): the best candidate
+    of each check is remembered, accepted or not; one that overlaps (IoU >= 0.5) the previous
+    check's best (at most ``2 x check_interval`` frames before) needs only ``context_threshold``
+    instead of ``accept_threshold``: a candidate found again is believed sooner;
   - **switching**: a local tracker that is fine and has a score scale (NanoTrack) is trusted:
     the global score of the true target varies far more from one target to another than
     NanoTrack's own score does (on real-train person clips GlobalTrack scores the target below
     look-alikes). One that only says "ok" (CSRT) is trusted until its box fails ``patience``
     checks in a row. A trusted but unverified box is replaced only by a picked candidate
-    elsewhere (IoU < 0.3) that beats its score by ``switch_margin``; an untrusted one by any
-    accepted candidate (the local tracker restarts there). Untrusted with no accepted candidate
-    after ``patience`` failed checks, the tracker is *lost*: absent, and every frame is checked.
+    elsewhere (IoU < 0.3) that beats its score by ``switch_margin``; an untrusted one by an
+    accepted candidate elsewhere (IoU < 0.3) or scoring higher (the local tracker restarts
+    there). Untrusted with no accepted candidate after ``patience`` failed checks, the tracker is
+    *lost*: absent, and every frame is checked.
 * **dynamic templates** (ProContEXT): on a check frame whose local box scores at least
   ``update_threshold``, at most every ``update_interval`` frames, the box's query encoding joins
   the templates (the ``max_dynamic`` newest are kept; the first frame's is never dropped).
 * **presence**: present iff the answer is trusted and the tracker is not lost; the confidence
   is the last check's global score, moved to the side of ``presence_threshold`` that says so.
 
-Defaults are tuned on real-train only: the thresholds on GlobalTrack's score start from the
-shipped GlobalTrack weights' presence threshold (tuned on real-train); ``local_threshold`` (0.8)
-and ``patience`` (8) were chosen on 6 real-train clips (docs/methods/hybrid-lt.md). ``global_search``, ``reid``, ``dynamic_templates`` and
-``verify_switch`` switch the parts off for the ablation table.
+Defaults are tuned on training data only: the thresholds on GlobalTrack's score start from the
+shipped GlobalTrack weights' presence threshold (real-train + lt-real); ``local_threshold`` (0.8)
+and ``patience`` (8) were chosen on 6 real-train clips (docs/methods/hybrid-lt.md).
+``global_search``, ``reid``, ``dynamic_templates`` and ``verify_switch`` switch the parts off for
+the ablation table. ``last_phase`` is "global" on the frames where the local tracker is not fine
+or the tracker is lost; a scheduled check of a fine local tracker counts as "local".
 """
 from __future__ import annotations
 
@@ -49,7 +54,7 @@ import numpy as np
 import torch
 
 from ..boxes import inclusive_xyxy_to_xywh
-from ..contract import BaseTracker, Box, Prediction, Tracker
+from ..contract import MIN_BOX_SIDE, BaseTracker, Box, Prediction, Tracker
 from ..errors import LongtrackError
 from ..models.globaltrack import PreparedImage, QueryEncoding, prepare_image
 from ..registry import DEFAULT_LOCAL_TRACKERS, get_tracker_spec
@@ -84,7 +89,7 @@ class HybridState:
     failed_checks: int = 0  # consecutive checks that did not verify the target
     frame_index: int = 0
     last_update: int = 0  # frame of the newest dynamic template
-    last_pick: Box | None = None  # the candidate picked at the previous check (temporal context)
+    last_pick: Box | None = None  # the previous check's best candidate, accepted or not (temporal context)
     last_pick_frame: int = -1
     checks: int = 0
     switches: int = 0
@@ -115,8 +120,9 @@ class HybridLongTermTracker(BaseTracker):
         local_threshold: the local tracker's score that counts as fine, for trackers with a score
             scale (those with a ``presence_threshold`` attribute; default ``FINE_LOCAL_SCORE``).
         global_search, reid, dynamic_templates, verify_switch: the parts, for ablations
-            (``verify_switch=False``: an unverified local box is replaced by the top candidate
-            and a verified one is never questioned).
+            (``verify_switch=False``: a trusted local box is never questioned; an untrusted one is
+            replaced by the top-scoring candidate, >= ``candidate_threshold``, without re-id or
+            the accept thresholds). ``reid=False`` also drops the cosine from verification.
     """
 
     name = "hybrid-lt"
@@ -147,6 +153,10 @@ class HybridLongTermTracker(BaseTracker):
                                       else tuned if tuned is not None else FALLBACK_ACCEPT_THRESHOLD)
         self.verify_threshold = float(self.accept_threshold if verify_threshold is None else verify_threshold)
         self.presence_threshold = float(self.verify_threshold if presence_threshold is None else presence_threshold)
+        for label, value in (("accept_threshold", self.accept_threshold), ("verify_threshold", self.verify_threshold),
+                             ("presence_threshold", self.presence_threshold)):
+            if not 0.0 < value <= 1.0:
+                raise LongtrackError(f"hybrid-lt: {label} must be in (0, 1], got {value}")
         self.context_threshold, self.candidate_threshold = float(context_threshold), float(candidate_threshold)
         self.reid_threshold, self.switch_margin = float(reid_threshold), float(switch_margin)
         self.check_interval, self.max_candidates, self.patience = int(check_interval), int(max_candidates), int(patience)
@@ -192,7 +202,7 @@ class HybridLongTermTracker(BaseTracker):
             return []
         dets = dets[torch.argsort(dets[:, 4], descending=True)[: self.max_candidates]].float().cpu().numpy()
         boxes = [tuple(inclusive_xyxy_to_xywh(d[:4]).tolist()) for d in dets if np.isfinite(d).all()]
-        boxes = [b for b in boxes if b[2] > 0 and b[3] > 0]
+        boxes = [b for b in boxes if b[2] >= MIN_BOX_SIDE and b[3] >= MIN_BOX_SIDE]  # a local tracker restarts on it
         if not boxes:
             return []
         scores, similarity, _ = self._score(feats, frame_rois(boxes, image))
@@ -229,6 +239,7 @@ class HybridLongTermTracker(BaseTracker):
         image = prepare_image(frame, self.config, self.device)
         feats = self.model.extract_features(image.tensor)
         score, similarity, roi_feats = self._score(feats, frame_rois([local_box], image))
+        score, similarity = np.nan_to_num(score, nan=0.0), np.nan_to_num(similarity, nan=-1.0)
         own = Candidate(local_box, float(score[0]), float(similarity[0]))
         verified = own.score >= self.verify_threshold and (not self.reid or own.similarity >= self.reid_threshold)
         s.failed_checks = 0 if verified else s.failed_checks + 1
