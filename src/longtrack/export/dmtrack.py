@@ -26,11 +26,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from ..errors import LongtrackError
 from ..models.dmtrack import DMTrack
-from .graph import GraphSpec, OnnxGraph
+from .graph import GraphSpec, OnnxGraph, Stage
 from .network import OnnxNetwork
 
 __all__ = ["graph_specs", "DMTrackOnnx"]
@@ -44,22 +44,14 @@ def _condition_names() -> tuple[str, ...]:
     return tuple(f"{c}_{lv}" for lv in LEVELS for c in CONDITIONS)
 
 
-class _Features(nn.Module):
-    def __init__(self, model: DMTrack):
-        super().__init__()
-        self.model = model
-
+class _Features(Stage):
     def forward(self, image: Tensor) -> tuple[Tensor, ...]:
         feats = self.model.features(image)
         return (*feats["pyramid"], feats["low"])
 
 
-class _Query(nn.Module):
+class _Query(Stage):
     """:meth:`DMTrack.query` after its RoIAlign: fpn_modulator per level, then the Controller."""
-
-    def __init__(self, model: DMTrack):
-        super().__init__()
-        self.model = model
 
     def forward(self, roi_feat: Tensor) -> tuple[Tensor, ...]:
         template_feats = [conv(roi_feat) for conv in self.model.template.fpn_modulator]
@@ -67,11 +59,7 @@ class _Query(nn.Module):
         return (*template_feats, *(cond[c] for cond in conditions for c in CONDITIONS))
 
 
-class _Detect(nn.Module):
-    def __init__(self, model: DMTrack):
-        super().__init__()
-        self.model = model
-
+class _Detect(Stage):
     def forward(self, *levels_and_conditions: Tensor) -> tuple[Tensor, ...]:
         n = len(LEVELS)
         pyramid, flat = levels_and_conditions[:n], levels_and_conditions[n:]
@@ -82,11 +70,7 @@ class _Detect(nn.Module):
         return tuple(out[k] for out in outs for k in HEAD_OUTPUTS)
 
 
-class _Embed(nn.Module):
-    def __init__(self, model: DMTrack):
-        super().__init__()
-        self.model = model
-
+class _Embed(Stage):
     def forward(self, low: Tensor, p3: Tensor) -> Tensor:
         return self.model.reid(low, p3)
 

@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from ..errors import LongtrackError
 from ..models.globaltrack import GlobalTrack, QueryEncoding
-from .graph import GraphSpec, OnnxGraph
+from .graph import GraphSpec, OnnxGraph, Stage
 from .network import OnnxNetwork
 
 __all__ = ["graph_specs", "GlobalTrackOnnx"]
@@ -32,29 +32,17 @@ __all__ = ["graph_specs", "GlobalTrackOnnx"]
 LEVELS = ("p2", "p3", "p4", "p5", "p6")
 
 
-class _Features(nn.Module):
-    def __init__(self, model: GlobalTrack):
-        super().__init__()
-        self.model = model
-
+class _Features(Stage):
     def forward(self, image: Tensor) -> tuple[Tensor, ...]:
         return tuple(self.model.extract_features(image))
 
 
-class _Query(nn.Module):
-    def __init__(self, model: GlobalTrack):
-        super().__init__()
-        self.model = model
-
+class _Query(Stage):
     def forward(self, rpn_roi: Tensor, rcnn_roi: Tensor) -> tuple[Tensor, ...]:
         return (*self.model.rpn_modulator.kernels(rpn_roi), self.model.rcnn_modulator.query_kernel(rcnn_roi))
 
 
-class _RPN(nn.Module):
-    def __init__(self, model: GlobalTrack):
-        super().__init__()
-        self.model = model
-
+class _RPN(Stage):
     def forward(self, *levels_and_kernels: Tensor) -> tuple[Tensor, ...]:
         n = len(LEVELS)
         feats, kernels = levels_and_kernels[:n], levels_and_kernels[n:]
@@ -63,11 +51,7 @@ class _RPN(nn.Module):
         return (*(o[0] for o in outs), *(o[1] for o in outs))
 
 
-class _RCNN(nn.Module):
-    def __init__(self, model: GlobalTrack):
-        super().__init__()
-        self.model = model
-
+class _RCNN(Stage):
     def forward(self, roi_feats: Tensor, query_kernel: Tensor) -> tuple[Tensor, Tensor]:
         return self.model.bbox_head(self.model.rcnn_modulator(roi_feats, query_kernel))
 

@@ -19,9 +19,18 @@ from torch import Tensor, nn
 from ..errors import LongtrackError
 from ..fileio import atomic_path
 
-__all__ = ["GraphSpec", "OnnxGraph", "export_graph", "OPSET", "require_onnxruntime"]
+__all__ = ["GraphSpec", "OnnxGraph", "Stage", "export_graph", "OPSET", "require_onnxruntime"]
 
 OPSET = 17  # onnxruntime 1.16+ runs it; every op the exported stages use exists there
+
+
+class Stage(nn.Module):
+    """One stage of ``model`` as a module of its own: subclasses write ``forward`` from the
+    model's parts (the whole model is held, so its weights are shared, not copied)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
 
 
 @dataclass
