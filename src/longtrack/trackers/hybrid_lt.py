@@ -53,12 +53,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..boxes import inclusive_xyxy_to_xywh
+from ..boxes import inclusive_xyxy_to_xywh, iou
 from ..contract import MIN_BOX_SIDE, BaseTracker, Box, Prediction, Tracker
 from ..errors import LongtrackError
 from ..models.globaltrack import PreparedImage, QueryEncoding, prepare_image
 from ..registry import DEFAULT_LOCAL_TRACKERS, get_tracker_spec
-from .association import iou_matrix
 from .globaltrack import frame_rois, load_globaltrack
 
 __all__ = ["HybridLongTermTracker", "HybridState", "Candidate"]
@@ -251,10 +250,10 @@ class HybridLongTermTracker(BaseTracker):
         switch = False
         if pick is not None:
             if trusted:
-                switch = (self.verify_switch and not verified and _iou(pick.box, own.box) < 0.3
+                switch = (self.verify_switch and not verified and iou(pick.box, own.box) < 0.3
                           and pick.score > own.score + self.switch_margin)
             else:
-                switch = _iou(pick.box, own.box) < 0.3 or pick.score > own.score
+                switch = iou(pick.box, own.box) < 0.3 or pick.score > own.score
         if switch:
             self.local = self._new_local()
             self.local.initialize(frame, pick.box)
@@ -286,7 +285,7 @@ class HybridLongTermTracker(BaseTracker):
         else:
             best = max(pool, key=lambda c: c.score)
         linked = (s.last_pick is not None and s.frame_index - s.last_pick_frame <= 2 * self.check_interval
-                  and _iou(best.box, s.last_pick) >= 0.5)
+                  and iou(best.box, s.last_pick) >= 0.5)
         s.last_pick, s.last_pick_frame = best.box, s.frame_index
         need = self.context_threshold if linked else self.accept_threshold
         if not self.verify_switch:  # the plain switching rule: the top candidate, unverified
@@ -310,13 +309,3 @@ def _unit(roi_feats: torch.Tensor) -> torch.Tensor:
     """``[N, C, 7, 7]`` RoI features -> ``[N, C*49]`` unit vectors (the re-id embedding)."""
     flat = roi_feats.float().flatten(1)
     return flat / flat.norm(dim=1, keepdim=True).clamp_min(1e-12)
-
-
-def _iou(a: Box, b: Box) -> float:
-    """IoU of two xywh boxes."""
-    return float(iou_matrix(_xyxy(a), _xyxy(b))[0, 0])
-
-
-def _xyxy(box: Box) -> np.ndarray:
-    x, y, w, h = box
-    return np.array([[x, y, x + w, y + h]])
