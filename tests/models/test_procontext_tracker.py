@@ -180,6 +180,7 @@ def test_dynamic_templates_follow_the_update_rule(tmp_path):
             before = tracker.state.templates[:, 2:].clone()
             tracker.track(frame)
             assert (not torch.equal(before, tracker.state.templates[:, 2:])) == expected
+            assert tracker.state.updated == expected  # what experiments/procontext/template_updates.py counts
             torch.testing.assert_close(tracker.state.templates[:, :2], static)  # static never change
 
 

@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .hybrid_embed import MobileNetV2PatchEmbed
+
 __all__ = ["VisionTransformerCE", "eliminate_candidates"]
 
 
@@ -154,6 +156,8 @@ class VisionTransformerCE(nn.Module):
         ce_locations: 0-based indices of the blocks that eliminate candidates.
         ce_keep_ratios: keep ratio of each of those blocks (same length).
         drop_path_rate: stochastic depth, linearly increasing to this value over the blocks.
+        patch_embed: ``"conv"`` (the ViT's 16x16 patch convolution) or ``"mobilenetv2"``
+            (:class:`MobileNetV2PatchEmbed`, a hybrid ViT; ``patch_size`` must then be 16).
         pretrain_grid: side of the patch grid of the image-classification pre-training (224/16 = 14).
             ``pos_embed`` (that grid plus a class token) and ``cls_token`` are the pre-trained ViT's;
             they are not used in the forward pass (frozen), but a pre-trained checkpoint loads into
@@ -165,8 +169,12 @@ class VisionTransformerCE(nn.Module):
                  mlp_ratio: float = 4.0, qkv_bias: bool = True, patch_size: int = 16,
                  template_size: int = 192, search_size: int = 384,
                  ce_locations: Sequence[int] = (), ce_keep_ratios: Sequence[float] = (),
-                 drop_path_rate: float = 0.0, pretrain_grid: int = 14):
+                 drop_path_rate: float = 0.0, pretrain_grid: int = 14, patch_embed: str = "conv"):
         super().__init__()
+        if patch_embed not in ("conv", "mobilenetv2"):
+            raise ValueError(f"patch_embed must be 'conv' or 'mobilenetv2', got {patch_embed!r}")
+        if patch_embed == "mobilenetv2" and patch_size != 16:
+            raise ValueError(f"the mobilenetv2 patch embedding has stride 16, got patch_size {patch_size}")
         for name, size in (("template_size", template_size), ("search_size", search_size)):
             if size % patch_size:
                 raise ValueError(f"{name} {size} is not a multiple of patch_size {patch_size}")
@@ -181,7 +189,8 @@ class VisionTransformerCE(nn.Module):
         self.pretrain_grid = pretrain_grid
         self.ce_locations = tuple(int(i) for i in ce_locations)
 
-        self.patch_embed = PatchEmbed(patch_size, embed_dim)
+        self.patch_embed = (MobileNetV2PatchEmbed(embed_dim) if patch_embed == "mobilenetv2"
+                            else PatchEmbed(patch_size, embed_dim))
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim), requires_grad=False)
         self.pos_embed = nn.Parameter(torch.zeros(1, 1 + pretrain_grid ** 2, embed_dim), requires_grad=False)
         self.pos_embed_z = nn.Parameter(torch.zeros(1, self.template_grid ** 2, embed_dim))

@@ -8,6 +8,7 @@ function of tensors: the tracker owns crops, templates and windows.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -40,6 +41,13 @@ class ProContEXTConfig:
     head_channels: int = 256
     drop_path_rate: float = 0.1
     pretrain_grid: int = 14  # 224 / 16: grid of the pre-training positional table
+    # "conv" (the paper's ViT patch convolution) or "mobilenetv2" (the small real-video
+    # configuration's hybrid ViT: MobileNetV2 to stride 16, then a 1x1 projection; a deviation).
+    patch_embed: str = "conv"
+    # Training only: start the MobileNetV2 stem from its ImageNet weights (``longtrack pretrained fetch``).
+    pretrained_backbone: bool = False
+    # Keep the stem's BatchNorm statistics fixed in training mode (the ImageNet ones, for small batches).
+    norm_eval: bool = False
     # Training only: fractions of the run where the elimination keep ratio warms from 1.0 down to
     # ce_keep_ratios (authors: CE_START_EPOCH 20, CE_WARM_EPOCH 80 of 300 epochs).
     ce_start: float = 20 / 300
@@ -61,6 +69,14 @@ class ProContEXTConfig:
             raise LongtrackError("procontext config: mean and std need 3 values (R, G, B)")
         if self.regress_at not in ("prediction", "target"):
             raise LongtrackError(f"procontext config: regress_at must be 'prediction' or 'target', got {self.regress_at!r}")
+        if self.patch_embed not in ("conv", "mobilenetv2"):
+            raise LongtrackError(f"procontext config: patch_embed must be 'conv' or 'mobilenetv2', got {self.patch_embed!r}")
+        if self.patch_embed == "mobilenetv2" and self.patch_size != 16:
+            raise LongtrackError(f"procontext config: the mobilenetv2 patch embedding has stride 16, got "
+                                 f"patch_size {self.patch_size}")
+        if (self.pretrained_backbone or self.norm_eval) and self.patch_embed != "mobilenetv2":
+            raise LongtrackError("procontext config: pretrained_backbone and norm_eval need patch_embed "
+                                 "mobilenetv2; the paper's ViT loads its pre-training through the converter")
         if not 0.0 <= self.ce_start <= self.ce_end <= 1.0:
             raise LongtrackError(f"procontext config: need 0 <= ce_start <= ce_end <= 1, got "
                                  f"{self.ce_start}, {self.ce_end}")
@@ -82,6 +98,15 @@ class ProContEXTConfig:
         return cls(embed_dim=128, depth=6, num_heads=4, template_size=80, search_size=160,
                    ce_locations=(2, 3, 4), ce_keep_ratios=(0.7, 0.7, 0.7), head_channels=64,
                    drop_path_rate=0.0, ce_start=0.2, ce_end=0.5, regress_at="target")
+
+    @classmethod
+    def real(cls) -> "ProContEXTConfig":
+        """The small real-video configuration of ``configs/procontext-real.yaml`` (a test keeps the
+        two equal): ``small()``'s transformer behind an ImageNet MobileNetV2 stem (a hybrid ViT),
+        at OSTrack-256's 128/256-pixel crops; elimination warms up as the authors' schedule."""
+        return dataclasses.replace(cls.small(), patch_embed="mobilenetv2", pretrained_backbone=True,
+                                   norm_eval=True, template_size=128, search_size=256,
+                                   ce_start=20 / 300, ce_end=100 / 300)
 
     @classmethod
     def from_dict(cls, values: dict, source: str = "procontext config") -> "ProContEXTConfig":
@@ -117,7 +142,8 @@ class ProContEXT(nn.Module):
             mlp_ratio=config.mlp_ratio, patch_size=config.patch_size,
             template_size=config.template_size, search_size=config.search_size,
             ce_locations=config.ce_locations, ce_keep_ratios=config.ce_keep_ratios,
-            drop_path_rate=config.drop_path_rate, pretrain_grid=config.pretrain_grid)
+            drop_path_rate=config.drop_path_rate, pretrain_grid=config.pretrain_grid,
+            patch_embed=config.patch_embed)
         self.head = CenterHead(config.embed_dim, config.head_channels)
         self._init_head_priors()
         # Ranking rows: the centre token of each template, cell ((G-1)//2, (G-1)//2) of its G x G
@@ -137,6 +163,15 @@ class ProContEXT(nn.Module):
         self.head.score[-1].bias.fill_(-math.log(feat * feat - 1.0))
         self.head.size[-1].bias.fill_(-math.log(self.config.search_factor - 1.0))
         self.head.offset[-1].bias.fill_(0.5)
+
+    def train(self, mode: bool = True) -> "ProContEXT":
+        """``norm_eval`` keeps the stem's BatchNorm layers in eval mode (running statistics fixed)."""
+        super().train(mode)
+        if mode and self.config.norm_eval:
+            for module in self.backbone.patch_embed.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
+        return self
 
     @property
     def feat_size(self) -> int:

@@ -43,6 +43,7 @@ class ProContEXTState:
     templates: torch.Tensor  # [1, T, 3, Hz, Wz] normalised: static then dynamic templates
     frame_index: int = 0  # frames tracked since initialize (the first frame is 0)
     score: float = 1.0  # last confidence
+    updated: bool = False  # the last frame replaced the dynamic templates
 
 
 def map_box_back(box_crop_cxcywh, previous_xywh, crop_side: float) -> tuple[float, float, float, float]:
@@ -154,10 +155,11 @@ class ProContEXTTracker(BaseTracker):
         box, confidence = self.locate(state.templates, self._normalise(patch), transform.side,
                                       state.box, frame.shape[:2])
         if box is None:  # a diverged network: keep the last box, report absence
-            state.score = 0.0
+            state.score, state.updated = 0.0, False
             return Prediction(state.box, 0.0, False)
         state.box, state.score = box, confidence
-        if state.frame_index % self.update_interval == 0 and confidence > self.update_threshold:
+        state.updated = state.frame_index % self.update_interval == 0 and confidence > self.update_threshold
+        if state.updated:
             num_static = len(self.config.template_factors)
             for k, crop in enumerate(self._template_crops(frame, state.box)):
                 state.templates[:, num_static + k] = crop

@@ -32,6 +32,8 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
+from ...backbones.hybrid_embed import STEM_STRIDE
+from ...backbones.pretrained import load_pretrained
 from ...errors import LongtrackError
 from ...models.procontext import ProContEXT, ProContEXTConfig
 from ..config import TrainConfig
@@ -41,6 +43,7 @@ from ..data import TrackingSamples, collate_samples
 from ..data.augment import jitter_box
 from ..data.sources import Video, VideoSource
 from ..setup import TrainingSetup
+from .procontext_validation import evaluator_for
 
 __all__ = ["ModelConfig", "ProContEXTOnBatches", "TripletSamples", "keep_ratio_at", "build"]
 
@@ -244,9 +247,11 @@ class _RememberedFrames:
 
 
 def build(cfg: TrainConfig, device) -> TrainingSetup:
-    """The model, criterion (focal + 2 GIoU + 5 L1, box read where ``model.regress_at`` says) and
-    triplet samples of ``cfg``."""
+    """The model (its MobileNetV2 stem from ImageNet with ``model.pretrained_backbone``), criterion
+    (focal + 2 GIoU + 5 L1, box read where ``model.regress_at`` says) and triplet samples of ``cfg``."""
     model = ProContEXTOnBatches(cfg.model)
+    if cfg.model.pretrained_backbone:
+        model.backbone.patch_embed.load_imagenet(load_pretrained("mobilenetv2", out_strides=(STEM_STRIDE,)))
     return TrainingSetup(model=model, criterion=ProContEXTCriterion(regress_at=cfg.model.regress_at),
                          dataset=TripletSamples(cfg),
-                         collate_fn=collate_samples)
+                         collate_fn=collate_samples, evaluate=evaluator_for(cfg))
