@@ -2,7 +2,7 @@
 onnxruntime (``runtime="onnx"``), and NanoTrack's ONNX pair under OpenCV (``cv2.TrackerNano``), all
 on the same frames of one real-val sequence. Prints the load average; the median of ``--repeats``
 passes is reported, with the spread (min-max). Nothing here is asserted: timings are for the docs.
-``--tracker`` is any exportable tracker (``globaltrack``, ``dmtrack``), with its shipped weights.
+``--tracker`` is any exportable tracker (``globaltrack``, ``dmtrack``, ``procontext``), with its shipped weights.
 
     OMP_NUM_THREADS=1 python scripts/bench/onnx_speed.py --tracker globaltrack \
         --sequence ../shared/data/real-val/bird/bird-3 --frames 60 --repeats 5

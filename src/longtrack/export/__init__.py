@@ -4,8 +4,9 @@
 * :func:`onnx_network`: the object a tracker calls in place of its torch network when built with
   ``runtime="onnx"`` (and ``onnx_dir=FOLDER``, else a cached export made on first use).
 
-Only the dense stages become graphs; the data-dependent parts (RoIAlign, top-k, NMS, decoding,
-association) keep running in torch/numpy around them. Each method's module says which part runs where.
+GlobalTrack's and DMTrack's dense stages become graphs while their data-dependent parts (RoIAlign,
+top-k, NMS, decoding, association) keep running in torch/numpy around them; ProContEXT's whole
+network, candidate elimination included, is one graph. Each method's module says which part runs where.
 See docs/performance.md, section "ONNX export".
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = ["EXPORTABLE", "RUNTIMES", "export_network", "onnx_network", "check_ru
 EXPORTABLE = {
     "globaltrack": ("longtrack.export.globaltrack", "GlobalTrackOnnx"),
     "dmtrack": ("longtrack.export.dmtrack", "DMTrackOnnx"),
+    "procontext": ("longtrack.export.procontext", "ProContEXTOnnx"),
 }
 RUNTIMES = ("torch", "onnx")
 

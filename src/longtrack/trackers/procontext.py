@@ -89,6 +89,11 @@ class ProContEXTTracker(BaseTracker):
             own, the paper's 0.7; 1.0 turns elimination off -- an ablation).
         crop: ``"authors"`` (their ``sample_target``) or ``"exact"`` (``crop_around``); None:
             the weights file's ``tracker.crop`` (``authors`` in converted files), else ``exact``.
+        runtime: ``"torch"`` (default) or ``"onnx"``: the network runs under onnxruntime
+            (``longtrack.export.procontext`` says which part runs where; CPU only; the exported
+            graph eliminates at the config's keep ratios, so ``keep_ratio`` must stay None).
+        onnx_dir: with ``runtime="onnx"``, a ``longtrack export`` folder of these weights; None
+            exports into the cache on first use.
     """
 
     name = "procontext"
@@ -96,7 +101,8 @@ class ProContEXTTracker(BaseTracker):
     def __init__(self, weights: str | None = None, device: str = "cpu", *, size: str | None = None,
                  update_interval: int = 100, update_threshold: float = 0.7,
                  presence_threshold: float | None = None, window: bool = True, clip_margin: float = 10.0,
-                 keep_ratio: float | None = None, crop: str | None = None):
+                 keep_ratio: float | None = None, crop: str | None = None,
+                 runtime: str = "torch", onnx_dir: str | None = None):
         super().__init__()
         if update_interval < 1:
             raise LongtrackError(f"procontext: update_interval must be >= 1, got {update_interval}")
@@ -112,6 +118,14 @@ class ProContEXTTracker(BaseTracker):
         if crop not in CROP_RULES:
             raise LongtrackError(f"procontext: crop must be one of {', '.join(CROP_RULES)}, got {crop!r}")
         self.crop = crop
+        if runtime != "torch":
+            from ..export import check_runtime, onnx_network
+
+            check_runtime(self.name, runtime, self.device)
+            if keep_ratio is not None:
+                raise LongtrackError("procontext: runtime='onnx' eliminates at the exported keep ratios; "
+                                     "keep_ratio needs runtime='torch'")
+            model = onnx_network(self.name, model, onnx_dir)
         self.model = model.to(self.device).eval()
         self.config: ProContEXTConfig = self.model.config
         self.update_interval = int(update_interval)
