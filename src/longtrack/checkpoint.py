@@ -7,9 +7,10 @@ Every file carries a ``format`` marker, the config that made it and its provenan
 * ``save_checkpoint`` / ``load_checkpoint``: model, optimizer, scheduler, grad-scaler and RNG
   states, the step and the data position; written atomically (a temporary file, then
   ``os.replace``), so an interrupted save never leaves a half-written checkpoint.
-* ``save_weights`` / ``load_weights``: config + model state only, the files shipped in
-  ``longtrack/weights`` and passed to ``--weights``. ``load_weights`` also accepts a training
-  checkpoint.
+* ``save_weights`` / ``load_weights``: config + the network's inference state only (+ the
+  online settings tuned for it, in the config's ``tracker`` section), the files shipped in
+  ``longtrack/weights``, written as a run's ``weights.pt`` and passed to ``--weights``.
+  ``load_weights`` also reads a training checkpoint (which holds training-only parts too).
 """
 from __future__ import annotations
 
@@ -47,18 +48,19 @@ class Weights:
     state_dict: dict[str, torch.Tensor]
     provenance: dict = field(default_factory=dict)
     step: int | None = None
+    path: str | None = None  # the file it was read from (names it in errors)
 
     @property
     def model_config(self) -> dict:
         return dict(self.config.get("model") or {})
 
-    def tracker_config(self, source: str) -> dict:
+    def tracker_config(self, source: str | None = None) -> dict:
         """Online settings tuned for these weights (e.g. a presence threshold chosen on a val
         split), from the config's ``tracker`` section; empty when there is none. ``source``
-        names the file in the error a malformed section raises."""
+        names the file in the error a malformed section raises (default: ``path``)."""
         section = self.config.get("tracker") or {}
         if not isinstance(section, dict):
-            raise LongtrackError(f"{source}: the config's tracker section must be a mapping")
+            raise LongtrackError(f"{source or self.path or 'weights'}: the config's tracker section must be a mapping")
         return dict(section)
 
 
@@ -194,4 +196,4 @@ def load_weights(path: str | os.PathLike, method: str | None = None, map_locatio
     if method is not None and obj["method"] != method:
         raise LongtrackError(f"{path} holds weights for method '{obj['method']}', not '{method}'")
     return Weights(method=obj["method"], config=obj["config"], state_dict=obj["model"],
-                   provenance=obj.get("provenance") or {}, step=obj.get("step"))
+                   provenance=obj.get("provenance") or {}, step=obj.get("step"), path=str(path))

@@ -143,11 +143,12 @@ def test_weights_without_a_model_config_fit_or_fail_clearly(tmp_path):
         DMTrackTracker(weights=None, association="nearest")
 
 
-def test_training_weights_load_without_their_training_only_parts(tmp_path):
-    """``longtrack train`` writes the identity classifier and uncertainty weights too; the tracker
-    (through build_network's skip_prefixes) and the shipped export both leave them out."""
+def test_training_weights_hold_the_network_only_and_load_strictly(tmp_path):
+    """A run's ``weights.pt`` leaves out the identity classifier and uncertainty weights
+    (``inference_state``); the tracker loads it with strict keys, and refuses a file that still
+    holds them (a training ``checkpoint.pt``) naming the keys."""
     from longtrack.checkpoint import load_weights
-    from longtrack.train.methods.dmtrack import DMTrackForTraining, tracker_state_dict
+    from longtrack.train.methods.dmtrack import DMTrackForTraining, inference_state
 
     torch.manual_seed(0)
     config = DMTrackConfig.small()
@@ -155,13 +156,15 @@ def test_training_weights_load_without_their_training_only_parts(tmp_path):
     full = trained.state_dict()
     assert any(k.startswith("reid_classifier.") for k in full) and "log_vars" in full
     path = tmp_path / "weights.pt"
-    save_weights(path, method="dmtrack", config={"model": config.to_dict()}, state_dict=full)
+    save_weights(path, method="dmtrack", config={"model": config.to_dict()}, state_dict=inference_state(trained))
     tracker = DMTrackTracker(weights=str(path))
     assert not hasattr(tracker.model, "reid_classifier")
-    torch.testing.assert_close(tracker.model.state_dict(), tracker_state_dict(full))
-    shipped = tmp_path / "shipped.pt"
-    save_weights(shipped, method="dmtrack", config={"model": config.to_dict()}, state_dict=tracker_state_dict(full))
-    assert set(load_weights(shipped, method="dmtrack").state_dict) == set(tracker.model.state_dict())
+    torch.testing.assert_close(tracker.model.state_dict(), inference_state(trained))
+    assert set(load_weights(path, method="dmtrack").state_dict) == set(tracker.model.state_dict())
+    whole = tmp_path / "whole.pt"
+    save_weights(whole, method="dmtrack", config={"model": config.to_dict()}, state_dict=full)
+    with pytest.raises(LongtrackError, match=r"do not fit .*3 unexpected key\(s\): log_vars, reid_classifier.bias"):
+        DMTrackTracker(weights=str(whole))
 
 
 def test_thresholds_come_from_the_call_then_the_weights_calibration_then_the_defaults(tmp_path):

@@ -186,9 +186,6 @@ def test_weights_round_trip_and_registry(tmp_path):
     model = TANetGenerator(config).eval()
     path = tmp_path / "tanet.pt"
     state = {f"generator.{k}": v for k, v in model.state_dict().items()}
-    state["appearance.fc5.1.bias"] = torch.zeros(1)  # a training run's discriminators and
-    state["motion.fc5.1.bias"] = torch.zeros(1)  # schedule counter ride along: ignored
-    state["iteration"] = torch.zeros((), dtype=torch.long)
     save_weights(path, method="tanet", config={"model": {"generator": config.to_dict()}}, state_dict=state)
     loaded = load_generator(str(path)).eval()
     x = torch.rand(1, 3, 128, 128)
@@ -207,6 +204,12 @@ def test_weights_round_trip_and_registry(tmp_path):
     save_weights(tmp_path / "other.pt", method="procontext", config={}, state_dict={})
     with pytest.raises(LongtrackError, match="procontext"):
         load_generator(str(tmp_path / "other.pt"))
+    # a training checkpoint's discriminators are not the tracker's: strict keys refuse them
+    gan = dict(state, **{"appearance.fc5.1.bias": torch.zeros(1), "iteration": torch.zeros((), dtype=torch.long)})
+    save_weights(tmp_path / "gan.pt", method="tanet", config={"model": {"generator": config.to_dict()}},
+                 state_dict=gan)
+    with pytest.raises(LongtrackError, match=r"do not fit .*2 unexpected key\(s\): appearance.fc5.1.bias, iteration"):
+        load_generator(str(tmp_path / "gan.pt"))
     with pytest.raises(LongtrackError, match="cannot itself"):
         _quiet_tracker(local_tracker="tanet:kcf")
 

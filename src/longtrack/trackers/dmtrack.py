@@ -33,15 +33,15 @@ from ..models.dmtrack.head import decode_detections
 from ..models.dmtrack.reid import sample_embeddings
 from .association import Associator
 from .network import build_network
+from .options import resolve_option
 
-__all__ = ["DMTrackTracker", "DMTrackState", "ASSOCIATIONS", "DEFAULTS", "load_dmtrack", "load_dmtrack_calibrated"]
+__all__ = ["DMTrackTracker", "DMTrackState", "ASSOCIATIONS", "DEFAULTS", "CALIBRATED", "load_dmtrack"]
 
 ASSOCIATIONS = ("reid", "position", "top1")
 # Thresholds set before training (the paper gives none); a weights file may carry calibrated ones.
 DEFAULTS = {"reid_threshold": 0.6, "recover_score": 0.2, "presence_threshold": 0.25, "gallery_score": 0.5}
 MIN_REPORTED_SIDE = 1.0  # pixels: a detection collapsed to a line is still reported as a box
 CALIBRATED = tuple(DEFAULTS)
-TRAINING_ONLY_PREFIXES = ("reid_classifier.", "log_vars")  # = train.methods.dmtrack's (no import cycle)
 
 
 @dataclass
@@ -97,7 +97,7 @@ class DMTrackTracker(BaseTracker):
         if top_k < 1 or gallery_interval < 1:
             raise LongtrackError("dmtrack: top_k and gallery_interval must be >= 1")
         self.device = torch.device(device)
-        model, calibrated = load_dmtrack_calibrated(weights, size)
+        model, loaded = build_network("dmtrack", DMTrack, DMTrackConfig, weights, size)
         if runtime != "torch":
             from ..export import check_runtime, onnx_network
 
@@ -110,7 +110,7 @@ class DMTrackTracker(BaseTracker):
         given = {"reid_threshold": reid_threshold, "recover_score": recover_score,
                  "presence_threshold": presence_threshold, "gallery_score": gallery_score}
         for key, value in given.items():  # explicit > the weights' calibration > the defaults
-            setattr(self, key, float(value if value is not None else calibrated.get(key, DEFAULTS[key])))
+            setattr(self, key, float(resolve_option(key, value, loaded, DEFAULTS[key])))
         self.gallery_interval = int(gallery_interval)
         self.position_sigma = float(position_sigma)
         self.max_age = int(max_age)
@@ -220,15 +220,6 @@ class DMTrackTracker(BaseTracker):
 
 
 def load_dmtrack(weights: str | None, size: str | None = None) -> DMTrack:
-    """The network a tracker runs: from a weights file (training-only keys dropped), or random at
-    ``size`` / small with a warning (see :func:`~.network.build_network`)."""
-    return load_dmtrack_calibrated(weights, size)[0]
-
-
-def load_dmtrack_calibrated(weights: str | None, size: str | None = None) -> tuple[DMTrack, dict[str, float]]:
-    """``(network, calibrated thresholds)``: the weights config's ``tracker`` entries among
-    ``CALIBRATED`` (empty without weights or calibration)."""
-    model, loaded = build_network("dmtrack", DMTrack, DMTrackConfig, weights, size,
-                                  skip_prefixes=TRAINING_ONLY_PREFIXES)
-    section = loaded.tracker_config(weights) if loaded is not None else {}
-    return model, {k: float(section[k]) for k in CALIBRATED if section.get(k) is not None}
+    """The network a tracker runs: from a weights file, or random at ``size`` / small with a
+    warning (see :func:`~.network.build_network`)."""
+    return build_network("dmtrack", DMTrack, DMTrackConfig, weights, size)[0]

@@ -25,11 +25,13 @@ import numpy as np
 import torch
 
 from ..boxes import inclusive_xyxy_to_xywh, xywh_to_inclusive_xyxy
+from ..checkpoint import Weights
 from ..contract import BaseTracker, Box, Prediction, as_rgb, errors_named, validate_box
 from ..errors import LongtrackError
 from ..models.globaltrack import GlobalTrack, GlobalTrackConfig, PreparedImage, QueryEncoding, prepare_image
 from ..multi_target import target_boxes
 from .network import build_network
+from .options import resolve_option
 
 __all__ = ["GlobalTrackTracker", "GlobalTrackState", "DEFAULT_PRESENCE_THRESHOLD", "frame_rois", "load_globaltrack"]
 
@@ -72,7 +74,7 @@ class GlobalTrackTracker(BaseTracker):
                  runtime: str = "torch", onnx_dir: str | None = None):
         super().__init__()
         self.device = torch.device(device)
-        model, tuned = load_globaltrack(weights, size)
+        model, loaded = load_globaltrack(weights, size)
         if runtime != "torch":
             from ..export import check_runtime, onnx_network
 
@@ -82,9 +84,8 @@ class GlobalTrackTracker(BaseTracker):
             model.config = model.config.replace(max_size=tuple(int(v) for v in max_size))
         self.model = model.to(self.device).eval()
         self.config: GlobalTrackConfig = self.model.config
-        if presence_threshold is None:
-            presence_threshold = tuned if tuned is not None else DEFAULT_PRESENCE_THRESHOLD
-        self.presence_threshold = float(presence_threshold)
+        self.presence_threshold = float(resolve_option("presence_threshold", presence_threshold, loaded,
+                                                       DEFAULT_PRESENCE_THRESHOLD))
         self.states: list[GlobalTrackState] = []  # one per target, in the order of the boxes
 
     @property
@@ -178,11 +179,8 @@ def frame_rois(boxes: Sequence[Box], image: PreparedImage) -> torch.Tensor:
     return torch.cat([corners.new_zeros((len(boxes), 1)), corners], dim=1).to(image.tensor.device)
 
 
-def load_globaltrack(weights: str | None, size: str | None = None) -> tuple[GlobalTrack, float | None]:
-    """The network of a weights file (and its tuned presence threshold, if it has one), or a
-    randomly initialised one of ``size`` / with no weights (see :func:`~.network.build_network`)."""
-    model, loaded = build_network("globaltrack", GlobalTrack, GlobalTrackConfig, weights, size)
-    if loaded is None:
-        return model, None
-    tuned = loaded.tracker_config(weights).get("presence_threshold")
-    return model, (float(tuned) if tuned is not None else None)
+def load_globaltrack(weights: str | None, size: str | None = None) -> tuple[GlobalTrack, Weights | None]:
+    """The network of a weights file and the file (its ``tracker`` section holds the tuned
+    settings), or a randomly initialised one of ``size`` / with no weights and None (see
+    :func:`~.network.build_network`)."""
+    return build_network("globaltrack", GlobalTrack, GlobalTrackConfig, weights, size)

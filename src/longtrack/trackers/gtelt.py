@@ -23,6 +23,7 @@ from ..crops import crop_around
 from ..errors import LongtrackError
 from ..models.gtelt import GTELT, GTELTConfig, TrackerContext, select_candidates, start_context, transfer_context
 from .network import build_network
+from .options import resolve_option
 
 __all__ = ["GTELTTracker", "GTELTState", "FrameFit", "fit_frame"]
 
@@ -113,8 +114,8 @@ class GTELTTracker(BaseTracker):
         self.device = torch.device(device)
         model, loaded = build_network("gtelt", GTELT, GTELTConfig, weights, size)
         self.model: GTELT = model.to(self.device).eval()
-        if presence_threshold is None and loaded is not None:  # a theta tuned for these weights, if any
-            presence_threshold = loaded.tracker_config(weights).get("presence_threshold")
+        # a theta tuned for these weights, if any; None keeps the model config's
+        presence_threshold = resolve_option("presence_threshold", presence_threshold, loaded, None)
         overrides = {k: v for k, v in (("presence_threshold", presence_threshold), ("position_weight", position_weight),
                                        ("temporal_transfer", temporal_transfer), ("memory_length", memory_length),
                                        ("init_activation", init_activation))

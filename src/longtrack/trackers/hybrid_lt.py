@@ -59,6 +59,7 @@ from ..errors import LongtrackError
 from ..models.globaltrack import PreparedImage, QueryEncoding, prepare_image
 from ..registry import DEFAULT_LOCAL_TRACKERS, get_tracker_spec
 from .globaltrack import frame_rois, load_globaltrack
+from .options import resolve_option
 
 __all__ = ["HybridLongTermTracker", "HybridState", "Candidate"]
 
@@ -145,11 +146,12 @@ class HybridLongTermTracker(BaseTracker):
                                  ">= 1 and max_dynamic >= 0")
         self.name = f"hybrid-lt:{local_tracker}"
         self.device = torch.device(device)
-        model, tuned = load_globaltrack(weights)
+        model, loaded = load_globaltrack(weights)
         self.model = model.to(self.device).eval()
         self.config = self.model.config
-        self.accept_threshold = float(accept_threshold if accept_threshold is not None
-                                      else tuned if tuned is not None else FALLBACK_ACCEPT_THRESHOLD)
+        # GlobalTrack's presence threshold tuned for these weights is where a candidate is the target
+        self.accept_threshold = float(resolve_option("presence_threshold", accept_threshold, loaded,
+                                                     FALLBACK_ACCEPT_THRESHOLD))
         self.verify_threshold = float(self.accept_threshold if verify_threshold is None else verify_threshold)
         self.presence_threshold = float(self.verify_threshold if presence_threshold is None else presence_threshold)
         for label, value in (("accept_threshold", self.accept_threshold), ("verify_threshold", self.verify_threshold),

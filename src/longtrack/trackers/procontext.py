@@ -28,6 +28,7 @@ from ..errors import LongtrackError
 from ..models.center_head import decode_center, hann_window
 from ..models.procontext import ProContEXT, ProContEXTConfig
 from .network import build_network
+from .options import resolve_option
 
 __all__ = ["ProContEXTTracker", "ProContEXTState", "map_box_back", "clip_box"]
 
@@ -110,11 +111,9 @@ class ProContEXTTracker(BaseTracker):
             raise LongtrackError(f"procontext: keep_ratio must be in (0, 1], got {keep_ratio}")
         self.device = torch.device(device)
         model, loaded = build_network("procontext", ProContEXT, ProContEXTConfig, weights, size)
-        if presence_threshold is None:
-            tuned = loaded.tracker_config(weights).get("presence_threshold") if loaded else None
-            presence_threshold = DEFAULT_PRESENCE_THRESHOLD if tuned is None else tuned
-        if crop is None:
-            crop = (loaded.tracker_config(weights).get("crop") if loaded else None) or "exact"
+        presence_threshold = resolve_option("presence_threshold", presence_threshold, loaded,
+                                            DEFAULT_PRESENCE_THRESHOLD)
+        crop = resolve_option("crop", crop, loaded, "exact")
         if crop not in CROP_RULES:
             raise LongtrackError(f"procontext: crop must be one of {', '.join(CROP_RULES)}, got {crop!r}")
         self.crop = crop

@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..contract import BaseTracker, Box, Prediction, Tracker
 from ..errors import LongtrackError
@@ -53,6 +52,7 @@ from ..models.tanet_inputs import resize_bgr, target_patch
 from ..registry import DEFAULT_LOCAL_TRACKERS, get_tracker_spec
 from .network import build_network
 from .opencv_trackers import OpenCVTracker
+from .options import resolve_option
 from .tanet_search import Region, SimilarityView, TemplateCheck, attention_regions
 from .tanet_switching import switching_thresholds
 
@@ -122,9 +122,9 @@ class TANetTracker(BaseTracker):
         self.device = torch.device(device)
         generator, loaded = _load(weights, size)
         self.generator = generator.to(self.device).eval()
-        if attention_threshold is None:  # tuned for these weights on the val split, else the default
-            tuned = loaded.tracker_config(weights).get("attention_threshold") if loaded else None
-            attention_threshold = DEFAULT_ATTENTION_THRESHOLD if tuned is None else tuned
+        # tuned for these weights on the val split, else the default
+        attention_threshold = resolve_option("attention_threshold", attention_threshold, loaded,
+                                             DEFAULT_ATTENTION_THRESHOLD)
         self.config: TANetConfig = self.generator.config
         self.local_name, self.local_weights = local_tracker, local_weights
         self.local_options = dict(local_options or {})
@@ -279,30 +279,10 @@ class TANetTracker(BaseTracker):
         return Prediction(pred.box, pred.score, False)
 
 
-class _GeneratorFile(nn.Module):
-    """How a TANet weights file holds the generator: its tensors under ``generator.``, its config
-    under ``model.generator`` (a training run's file also holds the discriminators, skipped)."""
-
-    def __init__(self, config: TANetConfig):
-        super().__init__()
-        self.generator = TANetGenerator(config)
-
-
-class _GeneratorFileConfig:
-    """``build_network``'s config interface for :class:`_GeneratorFile`."""
-
-    paper = staticmethod(TANetConfig.paper)
-    small = staticmethod(TANetConfig.small)
-
-    @staticmethod
-    def from_dict(values: dict, source: str = "tanet config") -> TANetConfig:
-        return TANetConfig.from_dict(values.get("generator") or {}, source=f"{source} generator")
-
-
 def _load(weights: str | None, size: str | None = None):
-    holder, loaded = build_network("tanet", _GeneratorFile, _GeneratorFileConfig, weights, size,
-                                   skip_prefixes=("appearance.", "motion.", "iteration"))
-    return holder.generator, loaded
+    """A TANet weights file holds the generator's tensors under ``generator.`` and its config under
+    ``model.generator`` (a training run writes the generator only, as ``longtrack convert``)."""
+    return build_network("tanet", TANetGenerator, TANetConfig, weights, size, part="generator")
 
 
 def load_generator(weights: str | None, size: str | None = None) -> TANetGenerator:

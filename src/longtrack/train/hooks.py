@@ -180,7 +180,8 @@ class EvalHook(Hook):
 
 class CheckpointHook(Hook):
     """``checkpoint.pt`` every ``ckpt_every`` steps and at the end (every process's RNG state
-    gathered to rank 0, which writes); ``weights.pt`` (config + model) at the end."""
+    gathered to rank 0, which writes); ``weights.pt`` (config + the method's inference state,
+    tracker-ready) at the end."""
 
     def after_step(self, trainer):
         if trainer.step % trainer.cfg.train.ckpt_every == 0 or trainer.step == trainer.cfg.train.steps:
@@ -200,6 +201,6 @@ class CheckpointHook(Hook):
     def after_train(self, trainer):
         if trainer.dist.is_main and trainer.step == trainer.cfg.train.steps:
             save_weights(trainer.out_dir / WEIGHTS_NAME, method=trainer.cfg.method,
-                         config=trainer.config_dict, state_dict=trainer.raw_model.state_dict(),
+                         config=trainer.config_dict, state_dict=trainer.setup.inference_state(trainer.raw_model),
                          step=trainer.step)
         distributed.barrier()

@@ -2,8 +2,9 @@
 ``torchrun`` (DDP), resuming from ``OUT/checkpoint.pt`` on request.
 
 Files written in ``OUT`` (rank 0 only): ``config.yaml`` (the full config, defaults filled
-in), ``log.jsonl``, ``checkpoint.pt`` (latest, atomic), ``weights.pt`` (config + model, at
-the end) and ``tensorboard/`` when TensorBoard is installed.
+in), ``log.jsonl``, ``checkpoint.pt`` (latest, atomic), ``weights.pt`` (config + the
+tracker-ready inference state, ``TrainingSetup.inference_state``, at the end) and
+``tensorboard/`` when TensorBoard is installed.
 """
 from __future__ import annotations
 

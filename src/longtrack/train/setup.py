@@ -9,7 +9,12 @@ from torch import nn
 
 from .data.samples import collate_samples
 
-__all__ = ["TrainingSetup"]
+__all__ = ["TrainingSetup", "whole_state"]
+
+
+def whole_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The inference state of a method whose training model is the tracker's network."""
+    return model.state_dict()
 
 
 @dataclass
@@ -24,7 +29,10 @@ class TrainingSetup:
       epoch (``longtrack.train.data.TrackingSamples`` is one);
     * ``collate_fn``: list of samples -> batch (nested dicts/lists of tensors);
     * ``evaluate``: optional ``evaluate(model) -> {name: float}``, run on rank 0 every
-      ``train.eval_every`` steps and at the end, with the model in eval mode.
+      ``train.eval_every`` steps and at the end, with the model in eval mode;
+    * ``inference_state``: ``inference_state(model) -> state_dict``, what the run's
+      ``weights.pt`` holds: the state the tracker's network loads strictly, without the parts
+      only training uses (a re-id classifier, discriminators); ``checkpoint.pt`` keeps them all.
     """
 
     model: nn.Module
@@ -32,3 +40,4 @@ class TrainingSetup:
     dataset: torch.utils.data.Dataset
     collate_fn: Callable = collate_samples
     evaluate: Callable[[nn.Module], dict[str, float]] | None = None
+    inference_state: Callable[[nn.Module], dict[str, torch.Tensor]] = whole_state

@@ -38,11 +38,11 @@ from ..setup import TrainingSetup
 from ..validation import validation_pairs
 from .dmtrack_validation import reid_pair_evaluator
 
-__all__ = ["ModelConfig", "DMTrackForTraining", "TRAINING_ONLY_PREFIXES", "tracker_state_dict", "build"]
+__all__ = ["ModelConfig", "DMTrackForTraining", "TRAINING_ONLY_PREFIXES", "inference_state", "build"]
 
 ModelConfig = DMTrackConfig
 
-# Parameters that exist only for training (the tracker's model drops them).
+# Parameters that exist only for training (a run's weights.pt leaves them out).
 TRAINING_ONLY_PREFIXES = ("reid_classifier.", "log_vars")
 # FairMOT's initial uncertainty weights s_det, s_id.
 INITIAL_LOG_VARS = (-1.85, -1.05)
@@ -103,10 +103,11 @@ class DMTrackForTraining(DMTrack):
         return out
 
 
-def tracker_state_dict(state_dict: dict) -> dict:
-    """The weights a tracker needs: the training-only classifier and uncertainty weights removed
-    (the classifier alone is ``reid_dim x num_identities``, larger than the small network)."""
-    return {k: v for k, v in state_dict.items() if not k.startswith(TRAINING_ONLY_PREFIXES)}
+def inference_state(model: DMTrackForTraining) -> dict[str, torch.Tensor]:
+    """What a run's ``weights.pt`` holds: :class:`DMTrack`'s state, the training-only classifier
+    and uncertainty weights left out (the classifier alone is ``reid_dim x num_identities``,
+    larger than the small network)."""
+    return {k: v for k, v in model.state_dict().items() if not k.startswith(TRAINING_ONLY_PREFIXES)}
 
 
 def criterion_for(config: DMTrackConfig) -> DMTrackCriterion:
@@ -184,4 +185,4 @@ def build(cfg, device) -> TrainingSetup:
         model.backbone.load_state_dict(load_pretrained(cfg.model.backbone, out_strides=MOBILENETV2_STRIDES)
                                        .state_dict())
     return TrainingSetup(model=model, criterion=criterion_for(cfg.model), dataset=dataset,
-                         collate_fn=collate_samples, evaluate=evaluator_for(cfg))
+                         collate_fn=collate_samples, evaluate=evaluator_for(cfg), inference_state=inference_state)

@@ -35,7 +35,7 @@ from ..setup import TrainingSetup
 from .tanet_data import TANetSamples, collate_tanet
 from .tanet_metrics import map_scores
 
-__all__ = ["ModelConfig", "TANetGAN", "init_decoder", "phase_of", "build"]
+__all__ = ["ModelConfig", "TANetGAN", "init_decoder", "phase_of", "inference_state", "build"]
 
 
 @dataclass(frozen=True)
@@ -230,6 +230,12 @@ def _load_generator(generator: TANetGenerator, path: str) -> None:
     print(f"longtrack train: generator from {path} (its step {loaded.step})")
 
 
+def inference_state(model: TANetGAN) -> dict[str, torch.Tensor]:
+    """What a run's ``weights.pt`` holds: the generator only, under ``generator.`` (as ``longtrack
+    convert`` writes it); the discriminators and the schedule counter are for training."""
+    return {f"generator.{k}": v for k, v in model.generator.state_dict().items()}
+
+
 def build(cfg, device) -> TrainingSetup:
     mc: ModelConfig = cfg.model
     if mc is None:
@@ -241,4 +247,5 @@ def build(cfg, device) -> TrainingSetup:
     dataset = TANetSamples(cfg.data, cfg.train.seed, input_size=g.input_size, output_size=g.output_size,
                            num_frames=model.num_frames)
     return TrainingSetup(model=model, criterion=TANetCriterion(mc.lambda_app, mc.lambda_mot),
-                         dataset=dataset, collate_fn=collate_tanet, evaluate=_make_evaluate(cfg, model))
+                         dataset=dataset, collate_fn=collate_tanet, evaluate=_make_evaluate(cfg, model),
+                         inference_state=inference_state)
