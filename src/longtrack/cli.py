@@ -22,6 +22,8 @@ COMMANDS = {
     "train": "train a model from a config file (works under torchrun)",
     "bench": "measure frames per second of trackers by phase: fixed threads, warm-up, median of repeats",
     "tune-presence": "tune a learned tracker's presence threshold on training data and store it in its weights",
+    "calibrate": "fit a tracker's online thresholds on training data (dmtrack, classic-lt, tanet) and store them",
+    "fp16-check": "largest box difference between a tracker on fp32 weights and on their float16-stored copy",
     "tune-switching": "tune TANet's switching thresholds for one local tracker on training data (per-tracker table)",
     "convert": "turn an authors' published checkpoint into a longtrack checkpoint",
     "export": "export a learned tracker's network stages as ONNX graphs for onnxruntime",

@@ -20,8 +20,8 @@ between the two neighbouring observed values; ties go to the cut nearest the pap
 A threshold whose best cut is no better than chance (balanced accuracy <= 0.5, or a value that
 never varies, as the ok flag of a tracker that never reports a loss) keeps the paper's value.
 real-train holds no target-absent frame, so each clip can splice in ``absent`` frames of a
-sequence of another class (resized, the target is not in them) halfway through, as
-``scripts/tune_nanotrack_presence.py`` does.
+sequence of another class (resized, the target is not in them) halfway through
+(:mod:`.absent_splicing`, as ``longtrack tune-presence --absent`` does).
 """
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -39,6 +38,7 @@ from ..errors import LongtrackError
 from ..fileio import atomic_path
 from ..trackers.tanet_search import TemplateCheck
 from ..trackers.tanet_switching import PAPER_SWITCHING
+from .absent_splicing import partner, spliced
 from .presence_tuning import TuningSequence
 
 __all__ = ["TRACKED_IOU", "SwitchingRecord", "training_clips", "record_local_run", "best_cut", "best_patience",
@@ -58,39 +58,12 @@ class SwitchingRecord:
     tracked: np.ndarray  # bool
 
 
-def _class_of(name: str) -> str:
-    return name.rsplit("-", 1)[0]
-
-
-def _spliced(seq, other, max_frames: int | None, absent: int) -> TuningSequence:
-    """``seq``'s first half (of at most ``max_frames`` frames), ``absent`` frames of ``other``
-    resized to ``seq``'s frame size, then ``seq``'s second half."""
-    n = len(seq) if max_frames is None else min(len(seq), max_frames)
-    half = (n + 1) // 2
-    gap = min(absent, len(other)) if other is not None else 0
-    height, width = seq.frame(0).shape[:2]
-
-    def frame(i: int) -> np.ndarray:
-        if i < half:
-            return seq.frame(i)
-        if i < half + gap:
-            return cv2.resize(other.frame(i - half), (width, height), interpolation=cv2.INTER_AREA)
-        return seq.frame(i - gap)
-
-    boxes = np.asarray(seq.boxes, dtype=np.float64)[:n]
-    flags = np.asarray(seq.absent, dtype=bool)[:n]
-    boxes = np.concatenate([boxes[:half], np.zeros((gap, 4)), boxes[half:]])
-    flags = np.concatenate([flags[:half], np.ones(gap, bool), flags[half:]])
-    name = seq.name if gap == 0 else f"{seq.name}+{gap}x{other.name}"
-    return TuningSequence(name, frame, boxes, flags)
-
-
 def training_clips(root: str, dataset: str = "lasot", max_frames: int | None = None, absent: int = 50,
                    max_sequences: int | None = None) -> list[TuningSequence]:
     """The tuning clips of a training root (evaluation sets refused before anything is read):
     its sequences whose first frame shows the target, in the reader's order, at most
-    ``max_sequences``, each cut to ``max_frames`` and spliced with ``absent`` frames of the next
-    sequence of another class."""
+    ``max_sequences``, each cut to ``max_frames`` and spliced halfway with ``absent`` frames of the
+    next sequence of another class (:mod:`.absent_splicing`)."""
     from ..datasets import load_dataset
 
     refuse_for_training(root, "switching tuning")
@@ -99,9 +72,9 @@ def training_clips(root: str, dataset: str = "lasot", max_frames: int | None = N
     clips = []
     for k in usable[:max_sequences]:
         seq = sequences[k]
-        other = next((s for s in sequences[k + 1:] + sequences[:k] if _class_of(s.name) != _class_of(seq.name)),
-                     None) if absent > 0 else None
-        clips.append(_spliced(seq, other, max_frames, absent))
+        other = partner(sequences, k) if absent > 0 else None
+        n = len(seq) if max_frames is None else min(len(seq), max_frames)
+        clips.append(spliced(seq, other, (n + 1) // 2, n, absent))  # the absent frames halfway
     if not clips:
         raise LongtrackError(f"switching tuning: no sequence of {root} has a visible target in its first frame")
     return clips

@@ -10,7 +10,7 @@ search resumes.
 
 Confidence: the filter's response peak divided by its running level during confident
 tracking (so it reads the same for easy and hard targets), mapped through a logistic curve
-fitted on the synthetic ``lt`` train split (``scripts/calibrate_classic_lt.py``), so that it
+fitted on the synthetic ``lt`` train split (``longtrack calibrate classic-lt``), so that it
 estimates P(IoU >= 0.5 with the truth).
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ class ClassicLTParams:
     reference_rate: float = 0.05  # running level of the response peak while confident
     velocity_smoothing: float = 0.5  # the local search starts at centre + velocity (an EMA of motion)
     # confidence = sigmoid(w_peak * relative peak + w_bank * best template NCC + bias), fitted by
-    # scripts/calibrate_classic_lt.py on lt train 0, 1, 2, 4 at 320x240 (docs/baselines.md)
+    # longtrack calibrate classic-lt on lt train 0, 1, 2, 4 at 320x240 (docs/baselines.md)
     w_peak: float = 5.25
     w_bank: float = 0.84
     bias: float = -3.84

@@ -74,7 +74,7 @@ class DMTrackTracker(BaseTracker):
         gallery_score: a target candidate this confident adds its embedding to the gallery every
             ``gallery_interval`` frames.
         These four (``CALIBRATED``): None takes the weights file's ``tracker`` section (values
-        calibrated on training data, the synthetic val split or real-train, by ``scripts/dmtrack_calibrate.py``), else
+        calibrated on training data, the synthetic val split or real-train, by ``longtrack calibrate dmtrack``), else
         ``DEFAULTS``.
         position_sigma: ``"position"``: Gaussian width of the distance penalty, in target sizes.
         runtime: ``"torch"`` (default) or ``"onnx"``: the dense stages run under onnxruntime

@@ -12,9 +12,10 @@ Confidence: ``getTrackingScore()``, the best penalised classification score of t
 window, in [0, 1]. ``update`` never reports a loss, so presence is a threshold on that score:
 ``present = score >= presence_threshold``. The default, 0.978, maximises the OxUvA geometric
 mean of TPR and TNR (0.439 / 0.941, GM 0.643) on real-train's 27 sequences, each with 50
-frames of another sequence spliced in as a target-absent stretch
-(``scripts/tune_nanotrack_presence.py``; never tuned on real-val or real/). On frames without
-the target NanoTrack's score stays high (median about 0.9), so the threshold sits close to 1.
+frames of another sequence spliced in as a target-absent stretch (``longtrack tune-presence
+--tracker nanotrack --visible 100 --absent 50``, docs/baselines.md; never tuned on real-val or
+real/). On frames without the target NanoTrack's score stays high (median about 0.9), so the
+threshold sits close to 1.
 The box is NanoTrack's own in every frame; only ``present`` follows the rule.
 """
 from __future__ import annotations

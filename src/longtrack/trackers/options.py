@@ -1,8 +1,8 @@
 """Where a learned tracker's online option comes from: the caller, else the weights, else a default.
 
 Online settings tuned for one set of weights (a presence threshold chosen on a val split by
-``longtrack tune-presence --write``, DMTrack's thresholds by ``scripts/dmtrack_calibrate.py``,
-TANet's attention threshold by ``scripts/tanet_attention_quality.py --write``) travel in the
+``longtrack tune-presence --write``, DMTrack's thresholds by ``longtrack calibrate dmtrack``,
+TANet's attention threshold by ``longtrack calibrate tanet --write``) travel in the
 weights file's config, ``tracker`` section; every tracker reads them through this one rule.
 """
 from __future__ import annotations

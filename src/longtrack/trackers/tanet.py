@@ -91,7 +91,7 @@ class TANetTracker(BaseTracker):
             paper's 0.8, 5 (and 0.5), with a warning (``trackers/tanet_switching.py``).
         attention_threshold, max_regions, min_region_pixels: map -> candidate regions
             (``attention_threshold`` default: the weights' ``tracker`` section, written by
-            ``scripts/tanet_attention_quality.py --write``, else 0.5).
+            ``longtrack calibrate tanet --write``, else 0.5).
         redetect_threshold: confidence a global candidate needs (default: beta1).
         verify, verify_threshold: ``"auto"`` (default), ``"candidates"``, ``"template"`` or
             ``"none"`` (the paper's rule), and the NCC with the first-frame target a verified

@@ -8,29 +8,49 @@ Calibrating on the tracker's own closed-loop output does not work: once it locks
 object its filter and bank learn that object, so wrong boxes look familiar and the fit learns
 that familiarity means failure. Instead the model is kept healthy by the truth: on every frame
 the filter learns at the ground-truth box and the bank takes its templates there (as the tracker
-does when it is right). On every ``--stride``-th frame the evidence is measured for boxes the
+does when it is right). On every ``stride``-th frame the evidence is measured for boxes the
 tracker would actually consider - the local detection from the previous true position, the
 whole-frame re-detection candidates (look-alikes included) and jittered boxes around the truth
 - each labelled 1 when its detected box overlaps the truth with IoU >= 0.5 (0 when the target is
 absent). The three numbers come from L2-regularised logistic regression on those samples.
 
-    python scripts/calibrate_classic_lt.py --num 4 --size 320x240
+Run it as ``longtrack calibrate classic-lt``; the numbers go into ``trackers/classic_lt.py``.
 """
 from __future__ import annotations
 
-import argparse
 import sys
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from scipy.optimize import minimize
 from tqdm import tqdm
 
-from longtrack.boxes import iou
-from longtrack.synth import make_sequence, parse_size
-from longtrack.trackers.classic_lt import ClassicLongTermTracker
+from ..boxes import iou
+from ..synth import make_sequence
+from ..trackers.classic_lt import ClassicLongTermTracker
+
+__all__ = ["ConfidenceFit", "collect", "fit_logistic", "fit_confidence", "reliability_bins"]
 
 JITTERS = 2  # jittered boxes around the truth per sampled frame
+
+
+@dataclass
+class ConfidenceFit:
+    weights: np.ndarray  # (w_peak, w_bank, bias)
+    evidence: np.ndarray  # (M, 2) the samples' (r, s)
+    labels: np.ndarray  # (M,) 1 on the target
+
+    @property
+    def samples(self) -> int:
+        return len(self.labels)
+
+    @property
+    def on_target(self) -> float:
+        return float(self.labels.mean())
+
+    def probabilities(self) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(np.c_[self.evidence, np.ones(len(self.evidence))] @ self.weights)))
 
 
 def _center_size(box):
@@ -91,36 +111,29 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> np.ndarray:
     return minimize(loss_and_grad, np.zeros(design.shape[1]), jac=True, method="L-BFGS-B").x
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="lt")
-    parser.add_argument("--num", type=int, default=4, help="train sequences 0 .. num-1")
-    parser.add_argument("--size", default="320x240")
-    parser.add_argument("--stride", type=int, default=2, help="sample every stride-th frame")
-    args = parser.parse_args(argv)
+def fit_confidence(preset: str, num: int, size: tuple[int, int], stride: int) -> ConfidenceFit:
+    """The fit over train sequences ``0..num-1`` of ``preset`` at ``size`` (jitter seed 0)."""
     cv2.setNumThreads(1)
-    seqs = [make_sequence(preset=args.preset, split="train", index=i, size=parse_size(args.size))
-            for i in range(args.num)]
+    seqs = [make_sequence(preset=preset, split="train", index=i, size=size) for i in range(num)]
     rng = np.random.default_rng(0)
     xs, ys = [], []
     with tqdm(total=sum(len(s) - 1 for s in seqs), unit="frame", file=sys.stderr) as progress:
         for seq in seqs:
-            x, y = collect(seq, args.stride, rng, progress)
+            x, y = collect(seq, stride, rng, progress)
             xs.append(x)
             ys.append(y)
     x, y = np.concatenate(xs), np.concatenate(ys)
-    w = fit_logistic(x, y)
-    print(f"{len(y)} samples, {y.mean():.3f} of them on the target")
-    print(f"w_peak={w[0]:.3f}, w_bank={w[1]:.3f}, bias={w[2]:.3f}")
-    prob = 1.0 / (1.0 + np.exp(-(np.c_[x, np.ones(len(x))] @ w)))
-    print("reliability: predicted bin -> mean predicted / fraction on target / samples")
-    edges = np.linspace(0.0, 1.0, 11)
+    return ConfidenceFit(fit_logistic(x, y), x, y)
+
+
+def reliability_bins(fit: ConfidenceFit, bins: int = 10) -> list[tuple[float, float, float, float, int]]:
+    """``(low, high, mean predicted, fraction on target, samples)`` per non-empty probability bin."""
+    prob, y = fit.probabilities(), fit.labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    rows = []
     for low, high in zip(edges[:-1], edges[1:]):
         inside = (prob >= low) & ((prob < high) | (high == 1.0))
         if inside.any():
-            print(f"  [{low:.1f}, {high:.1f}): {prob[inside].mean():.3f} / {y[inside].mean():.3f} / {int(inside.sum())}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+            rows.append((float(low), float(high), float(prob[inside].mean()), float(y[inside].mean()),
+                         int(inside.sum())))
+    return rows
