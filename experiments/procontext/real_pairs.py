@@ -32,7 +32,7 @@ def main() -> None:
     model.load_state_dict(weights.state_dict, strict=True)
     pairs = validation_pairs(ValidationConfig(dataset="lasot", root=args.root, pairs=args.pairs), seed=args.seed)
     with torch.no_grad():
-        figures = pair_evaluator(pairs, seed=args.seed)(model.eval())
+        figures = pair_evaluator(pairs, seed=args.seed, search_factor=model.config.search_factor)(model.eval())
     print("  ".join(f"{k} {v:.3f}" for k, v in figures.items()))
 
 

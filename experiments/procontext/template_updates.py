@@ -29,6 +29,8 @@ def parse_option(text: str):
     key, sep, value = text.partition("=")
     if not sep:
         raise SystemExit(f"--option needs KEY=VALUE, got {text!r}")
+    if value.lower() in ("true", "false"):
+        return key, value.lower() == "true"
     try:
         return key, float(value) if "." in value or "e" in value else int(value)
     except ValueError:

