@@ -53,7 +53,7 @@ BUILTIN_TRACKERS = [
     TrackerSpec("nanotrack", "longtrack.trackers.nanotrack:NanoTrackTracker",
                 "Chu, NanoTrack v2 (no paper): https://github.com/HonglinChu/SiamTrackers, NanoTrack/ (OpenCV TrackerNano)",
                 needs_weights=True, random_init=False),
-    TrackerSpec("procontext", "longtrack.trackers.procontext:ProContEXTTracker", "Lan et al., ProContEXT: Exploring Progressive Context Transformer for Tracking, ICASSP 2023", default_weights="procontext-synth.pt", needs_weights=True),
+    TrackerSpec("procontext", "longtrack.trackers.procontext:ProContEXTTracker", "Lan et al., ProContEXT: Exploring Progressive Context Transformer for Tracking, ICASSP 2023", default_weights="procontext-real.pt", needs_weights=True),
     TrackerSpec("globaltrack", "longtrack.trackers.globaltrack:GlobalTrackTracker", "Huang et al., GlobalTrack: A Simple and Strong Baseline for Long-term Tracking, AAAI 2020", default_weights="globaltrack-real.pt", needs_weights=True),
     TrackerSpec("tanet:*", "longtrack.trackers.tanet:TANetTracker", "Wang et al., Tracking by Joint Local and Global Search: A Target-aware Attention based Approach, TNNLS 2021", default_weights="tanet-synth.pt", needs_weights=True),
     TrackerSpec("dmtrack", "longtrack.trackers.dmtrack:DMTrackTracker", "Zhang et al., Distractor-aware Fast Tracking via Dynamic Convolutions and MOT Philosophy, CVPR 2021", default_weights="dmtrack-real.pt", needs_weights=True),

@@ -195,14 +195,14 @@ def test_create_uses_the_shipped_weights():
     import longtrack
     from longtrack.checkpoint import load_weights
 
-    shipped = load_weights(REPO / "src" / "longtrack" / "weights" / "procontext-synth.pt", method="procontext")
-    # (from_dict: a key added to the config later takes its default)
-    assert ProContEXTConfig.from_dict(shipped.model_config) == ProContEXTConfig.small()
+    shipped = load_weights(REPO / "src" / "longtrack" / "weights" / "procontext-real.pt", method="procontext")
+    assert ProContEXTConfig.from_dict(shipped.model_config) == ProContEXTConfig.real()
     assert shipped.config["method"] == "procontext"
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "randomly initialised" warning
         tracker = longtrack.create("procontext")
-    assert tracker.config == ProContEXTConfig.small()
+    assert tracker.config == ProContEXTConfig.real()
+    assert tracker.presence_threshold == shipped.tracker_config()["presence_threshold"]
     for key, value in shipped.state_dict.items():
         assert torch.equal(tracker.model.state_dict()[key], value), key
 
