@@ -198,3 +198,34 @@ def test_the_evaluator_runs_the_training_model():
         figures = pair_evaluator(pairs, seed=0)(ProContEXTOnBatches(hybrid_config()).eval())
     assert set(figures) == {"real_iou50", "real_iou", "real_score_auc"}
     assert np.isfinite(list(figures.values())).all()
+
+
+def test_cached_template_tokens_give_the_same_outputs():
+    torch.manual_seed(2)
+    model = ProContEXT(hybrid_config()).eval()
+    templates, search = torch.randn(1, 4, 3, 64, 64), torch.randn(1, 3, 128, 128)
+    with torch.no_grad():
+        direct = model(templates, search)
+        cached = model(None, search, template_tokens=model.embed_templates(templates))
+    for key in ("score_map", "size_map", "offset_map", "score"):
+        assert torch.equal(direct[key], cached[key]), key
+    with pytest.raises(ValueError, match="expects 4 templates"):
+        model.embed_templates(templates[:, :3])
+
+
+def test_the_tracker_reuses_template_tokens_until_an_update(tmp_path):
+    cfg = hybrid_config()
+    torch.manual_seed(0)
+    model = ProContEXT(cfg)
+    tracker, _ = tracker_from_weights(tmp_path, "procontext", model, cfg, (120, 160), (60, 40, 30, 24))
+    frame = (np.random.default_rng(4).random((120, 160, 3)) * 255).astype(np.uint8)
+    tracker.update_interval, tracker.update_threshold = 2, -1.0  # an update every second frame
+    tracker.initialize(frame, (60, 40, 30, 24))
+    first = tracker.state.template_tokens
+    tracker.track(frame)
+    assert tracker.state.template_tokens is first  # no update on frame 1: the cache stands
+    tracker.track(frame)
+    assert tracker.state.updated and tracker.state.template_tokens is not first
+    fresh = tracker.model.embed_templates(tracker.state.templates)
+    for a, b in zip(fresh, tracker.state.template_tokens):
+        assert torch.equal(a, b)

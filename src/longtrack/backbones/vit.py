@@ -234,8 +234,17 @@ class VisionTransformerCE(nn.Module):
     def tokens_per_search(self) -> int:
         return self.search_grid ** 2
 
-    def forward(self, templates: Sequence[torch.Tensor] | torch.Tensor, search: torch.Tensor,
-                rank_rows: torch.Tensor | None = None, keep_ratio: float | None = None) -> dict:
+    def embed_templates(self, templates: Sequence[torch.Tensor] | torch.Tensor) -> list[torch.Tensor]:
+        """T templates (``[B, 3, Hz, Wz]`` each, or one ``[B, T, 3, Hz, Wz]``) -> their T
+        ``[B, Lz, C]`` tokens with the positional table added: what :meth:`forward` encodes
+        first, reusable while the templates stay the same (a tracker between updates)."""
+        if isinstance(templates, torch.Tensor):
+            templates = templates.unbind(1)
+        return [self.patch_embed(t) + self.pos_embed_z for t in templates]
+
+    def forward(self, templates: Sequence[torch.Tensor] | torch.Tensor | None, search: torch.Tensor,
+                rank_rows: torch.Tensor | None = None, keep_ratio: float | None = None,
+                template_tokens: Sequence[torch.Tensor] | None = None) -> dict:
         """Encode templates and search region jointly.
 
         Args:
@@ -244,6 +253,8 @@ class VisionTransformerCE(nn.Module):
             rank_rows: int64 indices into the ``T * Lz`` template tokens whose attention ranks the
                 search tokens in elimination blocks (None: all template tokens).
             keep_ratio: overrides every elimination block's keep ratio (training warm-up), or None.
+            template_tokens: :meth:`embed_templates` of the templates, computed before (then
+                ``templates`` is not read and may be None); the result is the same.
 
         Returns:
             ``tokens``: ``[B, T*Lz + Lx, C]`` after the final norm, search tokens back in their
@@ -251,9 +262,7 @@ class VisionTransformerCE(nn.Module):
             ``kept_search_indices`` / ``removed_search_indices``: one ``[B, K_i]`` / ``[B, R_i]``
             int64 tensor per block that eliminated (kept ones in descending-attention order).
         """
-        if isinstance(templates, torch.Tensor):
-            templates = templates.unbind(1)
-        z = [self.patch_embed(t) + self.pos_embed_z for t in templates]
+        z = self.embed_templates(templates) if template_tokens is None else list(template_tokens)
         x = self.patch_embed(search) + self.pos_embed_x
         num_template_tokens = sum(t.shape[1] for t in z)
         tokens = torch.cat(z + [x], dim=1)

@@ -127,6 +127,8 @@ class ProContEXT(nn.Module):
             normalised RGB crops in the order static@factors then dynamic@factors.
         search: ``[B, 3, Hx, Wx]``.
         keep_ratio: overrides every elimination block's keep ratio (training warm-up).
+        template_tokens: :meth:`embed_templates` of the same templates, computed before
+            (``templates`` is then not read): the tracker's cache between template updates.
     Returns a dict:
         ``score_map [B,1,F,F]``, ``size_map [B,2,F,F]``, ``offset_map [B,2,F,F]`` (F = Hx / 16),
         ``pred_boxes [B,4]`` (cx, cy, w, h) in [0, 1] of the search crop at the raw score maximum,
@@ -177,11 +179,25 @@ class ProContEXT(nn.Module):
     def feat_size(self) -> int:
         return self.backbone.search_grid
 
-    def forward(self, templates, search: torch.Tensor, keep_ratio: float | None = None) -> dict:
-        num = templates.shape[1] if isinstance(templates, torch.Tensor) else len(templates)
+    def embed_templates(self, templates) -> list[torch.Tensor]:
+        """The templates' tokens (``VisionTransformerCE.embed_templates``): pass them back as
+        ``forward(..., template_tokens=...)`` to skip the patch embedding while the templates
+        stay the same."""
+        self._check_count(templates.shape[1] if isinstance(templates, torch.Tensor) else len(templates))
+        return self.backbone.embed_templates(templates)
+
+    def _check_count(self, num: int) -> None:
         if num != self.config.num_templates:
             raise ValueError(f"ProContEXT expects {self.config.num_templates} templates, got {num}")
-        enc = self.backbone(templates, search, rank_rows=self.rank_rows, keep_ratio=keep_ratio)
+
+    def forward(self, templates, search: torch.Tensor, keep_ratio: float | None = None,
+                template_tokens: list[torch.Tensor] | None = None) -> dict:
+        if template_tokens is None:
+            self._check_count(templates.shape[1] if isinstance(templates, torch.Tensor) else len(templates))
+        else:
+            self._check_count(len(template_tokens))
+        enc = self.backbone(templates, search, rank_rows=self.rank_rows, keep_ratio=keep_ratio,
+                            template_tokens=template_tokens)
         tokens = enc["tokens"]
         feat = self.feat_size
         search_tokens = tokens[:, -feat * feat:]  # token t -> row t // F, column t % F

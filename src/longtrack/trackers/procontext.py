@@ -45,6 +45,7 @@ class ProContEXTState:
     frame_index: int = 0  # frames tracked since initialize (the first frame is 0)
     score: float = 1.0  # last confidence
     updated: bool = False  # the last frame replaced the dynamic templates
+    template_tokens: list[torch.Tensor] | None = None  # the templates' patch embedding, reused until an update
 
 
 def map_box_back(box_crop_cxcywh, previous_xywh, crop_side: float) -> tuple[float, float, float, float]:
@@ -159,6 +160,15 @@ class ProContEXTTracker(BaseTracker):
         static = self._template_crops(frame, box)
         templates = torch.stack(static + [t.clone() for t in static], dim=1)  # dynamic = copies
         self.state = ProContEXTState(box=tuple(box), templates=templates)
+        self._embed_templates()
+
+    @torch.inference_mode()
+    def _embed_templates(self) -> None:
+        """Cache the templates' tokens: the patch embedding (the whole MobileNetV2 stem of the
+        hybrid) of four unchanged templates would otherwise be recomputed every frame. The ONNX
+        graph takes the images, so it embeds them itself."""
+        if isinstance(self.model, ProContEXT):
+            self.state.template_tokens = self.model.embed_templates(self.state.templates)
 
     @torch.inference_mode()
     def _track(self, frame: np.ndarray) -> Prediction:
@@ -166,7 +176,7 @@ class ProContEXTTracker(BaseTracker):
         state.frame_index += 1
         patch, transform = self._crop(frame, state.box, self.config.search_factor, self.config.search_size)
         box, confidence = self.locate(state.templates, self._normalise(patch), transform.side,
-                                      state.box, frame.shape[:2])
+                                      state.box, frame.shape[:2], state.template_tokens)
         if box is None:  # a diverged network: keep the last box, report absence
             state.score, state.updated = 0.0, False
             return Prediction(state.box, 0.0, False)
@@ -176,23 +186,28 @@ class ProContEXTTracker(BaseTracker):
             num_static = len(self.config.template_factors)
             for k, crop in enumerate(self._template_crops(frame, state.box)):
                 state.templates[:, num_static + k] = crop
+            self._embed_templates()
         return Prediction(state.box, confidence, confidence >= self.presence_threshold)
 
     @torch.inference_mode()
     def locate(self, templates: torch.Tensor, search: torch.Tensor, crop_side: float,
-               previous_box, frame_hw: tuple[int, int]):
+               previous_box, frame_hw: tuple[int, int], template_tokens: list[torch.Tensor] | None = None):
         """One network step on prepared crops.
 
         Args:
             templates: ``[1, T, 3, Hz, Wz]``; search: ``[1, 3, Hx, Wx]`` cut around ``previous_box``.
             crop_side: the search crop's side in frame pixels.
             frame_hw: ``(height, width)`` of the frame, for the clip.
+            template_tokens: the model's ``embed_templates(templates)``, if cached (same result).
 
         Returns:
             ``(box_xywh clipped to the frame, confidence)``, or ``(None, 0.0)`` if the network
             produced a non-finite box.
         """
-        out = self.model(templates, search, keep_ratio=self.keep_ratio)
+        if template_tokens is None:
+            out = self.model(templates, search, keep_ratio=self.keep_ratio)
+        else:
+            out = self.model(templates, search, keep_ratio=self.keep_ratio, template_tokens=template_tokens)
         confidence = float(out["score"][0])
         response = out["score_map"] if self.window is None else out["score_map"] * self.window
         box_crop, _ = decode_center(response, out["size_map"], out["offset_map"])
