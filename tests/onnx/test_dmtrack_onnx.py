@@ -20,7 +20,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
@@ -28,6 +27,7 @@ import torch
 pytest.importorskip("onnxruntime")
 
 import longtrack  # noqa: E402
+from onnx_parity import close as parity_close, read_clip  # noqa: E402
 from longtrack.registry import get_tracker_spec  # noqa: E402
 from longtrack.checkpoint import save_weights  # noqa: E402
 from longtrack.cli import main  # noqa: E402
@@ -63,11 +63,7 @@ class Case:
 
 @pytest.fixture(scope="module")
 def clip(shared_dir):
-    folder = shared_dir / "data" / "real-val" / SEQUENCE
-    paths = sorted((folder / "img").glob("*.jpg"))[: FRAMES + 1]
-    frames = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in paths]
-    first = [float(v) for v in (folder / "groundtruth.txt").read_text().splitlines()[0].split(",")]
-    return frames, first
+    return read_clip(shared_dir, SEQUENCE, FRAMES + 1)
 
 
 @pytest.fixture(scope="module", params=["shipped", "dla34-synth", "mobilenetv2"])
@@ -90,9 +86,7 @@ def case(request, tmp_path_factory) -> Case:
 
 
 def close(got: torch.Tensor, want: torch.Tensor) -> bool:
-    assert got.shape == want.shape
-    error, scale = float((got - want).abs().max()), float(want.abs().max())
-    return error <= TOLERANCE * max(1.0, scale) and error <= RELATIVE * scale + 1e-12
+    return parity_close(got, want, TOLERANCE, RELATIVE)
 
 
 def test_every_stage_matches_torch(case, clip):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 
-import cv2
 import numpy as np
 import pytest
 import torch
@@ -20,6 +19,7 @@ import torch
 pytest.importorskip("onnxruntime")
 
 import longtrack  # noqa: E402
+from onnx_parity import close as parity_close, read_clip  # noqa: E402
 from longtrack.cli import main  # noqa: E402
 from longtrack.boxes import xywh_to_inclusive_xyxy  # noqa: E402
 from longtrack.errors import LongtrackError  # noqa: E402
@@ -34,11 +34,7 @@ TOLERANCE = 1e-4
 
 @pytest.fixture(scope="module")
 def clip(shared_dir):
-    folder = shared_dir / "data" / "real-val" / SEQUENCE
-    paths = sorted((folder / "img").glob("*.jpg"))[:FRAMES]
-    frames = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in paths]
-    first = [float(v) for v in (folder / "groundtruth.txt").read_text().splitlines()[0].split(",")]
-    return frames, first
+    return read_clip(shared_dir, SEQUENCE, FRAMES)
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +48,7 @@ def trackers(tmp_path_factory):
 
 
 def close(got: torch.Tensor, want: torch.Tensor) -> bool:
-    assert got.shape == want.shape
-    return float((got - want).abs().max()) <= TOLERANCE * max(1.0, float(want.abs().max()))
+    return parity_close(got, want, TOLERANCE)
 
 
 def test_every_stage_matches_torch(trackers, clip):

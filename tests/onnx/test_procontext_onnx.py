@@ -1,6 +1,6 @@
 """ProContEXT under onnxruntime against PyTorch, for both patch embeddings: the shipped
-procontext-synth.pt (the 16x16 patch convolution), ``ProContEXTConfig.small()`` and
-``ProContEXTConfig.real()`` (the MobileNetV2 hybrid stem, no ImageNet fetch) at seeded random
+procontext-real.pt (the MobileNetV2 hybrid stem), ``ProContEXTConfig.small()`` (the 16x16 patch
+convolution) and ``ProContEXTConfig.real()`` (no ImageNet fetch) at seeded random
 initialisation.
 
 * The one exported stage on crops the tracker cuts from a real frame, two in a batch (the batch
@@ -21,7 +21,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
@@ -29,6 +28,7 @@ import torch
 pytest.importorskip("onnxruntime")
 
 import longtrack  # noqa: E402
+from onnx_parity import close as parity_close, read_clip  # noqa: E402
 from longtrack.checkpoint import save_weights  # noqa: E402
 from longtrack.cli import main  # noqa: E402
 from longtrack.errors import LongtrackError  # noqa: E402
@@ -57,11 +57,7 @@ class Case:
 
 @pytest.fixture(scope="module")
 def clip(shared_dir):
-    folder = shared_dir / "data" / "real-val" / SEQUENCE
-    paths = sorted((folder / "img").glob("*.jpg"))[: FRAMES + 1]
-    frames = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in paths]
-    first = [float(v) for v in (folder / "groundtruth.txt").read_text().splitlines()[0].split(",")]
-    return frames, first
+    return read_clip(shared_dir, SEQUENCE, FRAMES + 1)
 
 
 @pytest.fixture(scope="module", params=["shipped", *CONFIGS])
@@ -83,9 +79,7 @@ def case(request, tmp_path_factory) -> Case:
 
 
 def close(got: torch.Tensor, want: torch.Tensor) -> bool:
-    assert got.shape == want.shape
-    error, scale = float((got - want).abs().max()), float(want.abs().max())
-    return error <= TOLERANCE * max(1.0, scale) and error <= RELATIVE * scale + 1e-12
+    return parity_close(got, want, TOLERANCE, RELATIVE)
 
 
 def test_the_network_matches_torch(case, clip):
