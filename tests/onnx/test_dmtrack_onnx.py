@@ -16,7 +16,6 @@ About 15 s on one thread. Repeat: ``OMP_NUM_THREADS=1 python -m pytest -q tests/
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,13 +26,11 @@ import torch
 pytest.importorskip("onnxruntime")
 
 import longtrack  # noqa: E402
-from onnx_parity import close as parity_close, read_clip  # noqa: E402
+from onnx_parity import close as parity_close, export_command_manifest, only_export, read_clip  # noqa: E402
 from longtrack.registry import get_tracker_spec  # noqa: E402
 from longtrack.checkpoint import save_weights  # noqa: E402
-from longtrack.cli import main  # noqa: E402
 from longtrack.errors import LongtrackError  # noqa: E402
 from longtrack.export import export_network, onnx_network  # noqa: E402
-from longtrack.export.folder import MANIFEST, network_digest  # noqa: E402
 from longtrack.models.dmtrack import DMTrack, DMTrackConfig, preprocess_image  # noqa: E402
 
 FRAMES = 20
@@ -138,13 +135,8 @@ def test_boxes_match_torch_over_a_real_clip(case, clip):
 
 
 def test_export_command_and_onnx_dir(case, tmp_path, capsys):
-    (cached,) = [p for p in case.cache.iterdir() if not p.name.startswith(".")]  # one export, no temporaries
-    weights = ["--weights", case.weights] if case.weights else []
-    assert main(["export", "--tracker", "dmtrack", *weights, "--out", str(tmp_path / "out")]) == 0
-    assert "features.onnx" in capsys.readouterr().out
-    manifest = json.loads((tmp_path / "out" / MANIFEST).read_text())
-    assert manifest == json.loads((cached / MANIFEST).read_text())
-    assert manifest["network_digest"] == network_digest(case.reference.model)
+    manifest = export_command_manifest("dmtrack", case.weights, tmp_path / "out", only_export(case.cache),
+                                       case.reference.model, capsys, "features")
     assert set(manifest["graphs"]) == {"features", "query", "detect", "embed"}
     tracker = longtrack.create("dmtrack", weights=case.weights, runtime="onnx", onnx_dir=str(tmp_path / "out"),
                                **case.options)
@@ -152,7 +144,7 @@ def test_export_command_and_onnx_dir(case, tmp_path, capsys):
 
 
 def test_a_folder_of_other_weights_is_refused(case):
-    (cached,) = [p for p in case.cache.iterdir() if not p.name.startswith(".")]
+    cached = only_export(case.cache)
     retrained = copy.deepcopy(case.reference.model)
     with torch.no_grad():
         retrained.bbox_head.scales[0].scale.add_(1.0)  # one parameter differs

@@ -10,7 +10,6 @@ About 15 s on one thread. Repeat: ``OMP_NUM_THREADS=1 python -m pytest -q tests/
 """
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
@@ -19,11 +18,9 @@ import torch
 pytest.importorskip("onnxruntime")
 
 import longtrack  # noqa: E402
-from onnx_parity import close as parity_close, read_clip  # noqa: E402
-from longtrack.cli import main  # noqa: E402
+from onnx_parity import close as parity_close, export_command_manifest, only_export, read_clip  # noqa: E402
 from longtrack.boxes import xywh_to_inclusive_xyxy  # noqa: E402
 from longtrack.errors import LongtrackError  # noqa: E402
-from longtrack.export.folder import MANIFEST, network_digest  # noqa: E402
 from longtrack.models.globaltrack import prepare_image  # noqa: E402
 from longtrack.registry import get_tracker_spec  # noqa: E402
 
@@ -96,12 +93,8 @@ def test_boxes_match_torch_over_a_real_clip(trackers, clip):
 
 def test_export_command_and_onnx_dir(trackers, tmp_path, capsys):
     reference, _, cache = trackers
-    (cached,) = [p for p in cache.iterdir() if not p.name.startswith(".")]  # one export, no temporaries
-    assert main(["export", "--tracker", "globaltrack", "--out", str(tmp_path / "out")]) == 0
-    assert "features.onnx" in capsys.readouterr().out
-    manifest = json.loads((tmp_path / "out" / MANIFEST).read_text())
-    assert manifest == json.loads((cached / MANIFEST).read_text())
-    assert manifest["network_digest"] == network_digest(reference.model)
+    manifest = export_command_manifest("globaltrack", None, tmp_path / "out", only_export(cache), reference.model,
+                                       capsys, "features")
     assert set(manifest["graphs"]) == {"features", "query", "rpn", "rcnn"}
     tracker = longtrack.create("globaltrack", runtime="onnx", onnx_dir=str(tmp_path / "out"))
     assert sorted(tracker.model.graphs) == ["features", "query", "rcnn", "rpn"]
@@ -109,7 +102,7 @@ def test_export_command_and_onnx_dir(trackers, tmp_path, capsys):
 
 def test_a_folder_of_other_weights_is_refused(trackers):
     _, _, cache = trackers
-    (cached,) = [p for p in cache.iterdir() if not p.name.startswith(".")]
+    cached = only_export(cache)
     synth = get_tracker_spec("globaltrack").weights_path().replace("-real.pt", "-synth.pt")
     with pytest.raises(LongtrackError, match="other weights"):
         longtrack.create("globaltrack", weights=synth, runtime="onnx", onnx_dir=str(cached))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,12 +27,10 @@ import torch
 pytest.importorskip("onnxruntime")
 
 import longtrack  # noqa: E402
-from onnx_parity import close as parity_close, read_clip  # noqa: E402
+from onnx_parity import close as parity_close, export_command_manifest, only_export, read_clip  # noqa: E402
 from longtrack.checkpoint import save_weights  # noqa: E402
-from longtrack.cli import main  # noqa: E402
 from longtrack.errors import LongtrackError  # noqa: E402
 from longtrack.export import onnx_network  # noqa: E402
-from longtrack.export.folder import MANIFEST, network_digest  # noqa: E402
 from longtrack.models.procontext import ProContEXT, ProContEXTConfig  # noqa: E402
 
 FRAMES = 30
@@ -114,20 +111,15 @@ def test_boxes_match_torch_over_a_real_clip(case, clip):
 
 
 def test_export_command_and_onnx_dir(case, tmp_path, capsys):
-    (cached,) = [p for p in case.cache.iterdir() if not p.name.startswith(".")]  # one export, no temporaries
-    weights = ["--weights", case.weights] if case.weights else []
-    assert main(["export", "--tracker", "procontext", *weights, "--out", str(tmp_path / "out")]) == 0
-    assert "network.onnx" in capsys.readouterr().out
-    manifest = json.loads((tmp_path / "out" / MANIFEST).read_text())
-    assert manifest == json.loads((cached / MANIFEST).read_text())
-    assert manifest["network_digest"] == network_digest(case.reference.model)
+    manifest = export_command_manifest("procontext", case.weights, tmp_path / "out", only_export(case.cache),
+                                       case.reference.model, capsys, "network")
     assert list(manifest["graphs"]) == ["network"]
     tracker = longtrack.create("procontext", weights=case.weights, runtime="onnx", onnx_dir=str(tmp_path / "out"))
     assert sorted(tracker.model.graphs) == ["network"]
 
 
 def test_a_folder_of_other_weights_is_refused(case):
-    (cached,) = [p for p in case.cache.iterdir() if not p.name.startswith(".")]
+    cached = only_export(case.cache)
     retrained = copy.deepcopy(case.reference.model)
     with torch.no_grad():
         retrained.head.score[-1].bias.add_(1.0)  # one parameter differs
@@ -136,7 +128,7 @@ def test_a_folder_of_other_weights_is_refused(case):
 
 
 def test_another_keep_ratio_is_refused(case, clip):
-    (cached,) = [p for p in case.cache.iterdir() if not p.name.startswith(".")]
+    cached = only_export(case.cache)
     with pytest.raises(LongtrackError, match="keep_ratio needs runtime='torch'"):
         longtrack.create("procontext", weights=case.weights, runtime="onnx", onnx_dir=str(cached), keep_ratio=1.0)
     config = case.reference.config
